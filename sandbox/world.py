@@ -1,0 +1,213 @@
+"""Shared state of the local world: the tenants, apps and tokens every Microsoft double reads and writes.
+
+All doubles in one sandbox process share one `World`. Hold `world.lock` (an RLock) for every read-modify-write.
+Models are plain dataclasses so the world can be pickled to disk (the user's sandbox survives restarts).
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+import uuid
+from dataclasses import MISSING, dataclass, field, fields
+from typing import Any, Protocol
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+class Dns(Protocol):
+    """The sandbox's authoritative DNS (BIND9). Doubles that need DNS go through this."""
+
+    def nameservers(self) -> list[str]: ...
+    def add_zone(self, zone: str) -> None: ...
+    def delete_zone(self, zone: str) -> None: ...
+    def has_zone(self, zone: str) -> bool: ...
+    def query(self, name: str, rdtype: str) -> list[str]:
+        """Ask the authoritative server (never a cache). TXT strings joined, names without trailing dot.
+        Returns [] for NXDOMAIN / NoAnswer."""
+        ...
+
+    def replace_rrset(self, zone: str, name: str, rdtype: str, ttl: int, values: list[str]) -> None: ...
+    def delete_rrset(self, zone: str, name: str, rdtype: str) -> None: ...
+
+
+@dataclass
+class Faults:
+    """Fault knobs of one double; all off by default."""
+
+    latency_ms: int = 0
+    p429: float = 0.0
+    retry_after_s: int = 1
+    p503: float = 0.0
+    pdrop: float = 0.0
+    write_quota: int | None = None  # writes per window per app+tenant; None = unlimited
+    write_window_s: float = 150.0
+    # Deterministic one-shot knobs for tests: the next N requests get this fault (checked before the probabilities).
+    next_429: int = 0
+    next_503: int = 0
+    next_drop: int = 0
+
+
+@dataclass
+class Domain:
+    id: str
+    verification_code: str  # the MS=ms######## TXT value
+    is_verified: bool = False
+    is_default: bool = False
+    is_initial: bool = False
+    supported_services: list[str] = field(default_factory=list)
+    authentication_type: str = "Managed"
+
+
+@dataclass
+class User:
+    id: str
+    user_principal_name: str
+    display_name: str
+    mail_nickname: str
+    account_enabled: bool = True
+    given_name: str | None = None
+    surname: str | None = None
+    usage_location: str | None = None
+    password: str | None = None  # never returned by any double
+    assigned_licenses: list[str] = field(default_factory=list)  # skuIds
+    extension_attributes: dict[str, str | None] = field(default_factory=dict)  # extensionAttribute1..15
+    mailbox_ready_at: float | None = None  # set when a licence with Exchange is assigned
+    mailbox_settings: dict[str, Any] = field(default_factory=dict)
+    smtp_client_auth_disabled: bool | None = None  # None = follow the tenant setting
+    created: float = field(default_factory=time.time)
+    deleted_at: float | None = None
+    # Other writable Graph user properties (jobTitle, department, ...) by their camelCase names (Graph double).
+    properties: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def mail(self) -> str | None:
+        return self.user_principal_name if self.mailbox_ready_at is not None else None
+
+
+@dataclass
+class Sku:
+    sku_id: str
+    sku_part_number: str
+    enabled: int = 0  # prepaid units
+    consumed: int = 0
+    service_plans: list[str] = field(default_factory=list)
+
+
+@dataclass
+class DkimConfig:
+    domain: str
+    selector1_cname: str
+    selector2_cname: str
+    enabled: bool = False
+
+
+@dataclass
+class Tenant:
+    id: str
+    display_name: str
+    initial_domain: str  # <prefix>.onmicrosoft.com
+    country: str
+    partner_tenant_id: str | None = None  # the partner that created it (Partner Center)
+    domains: dict[str, Domain] = field(default_factory=dict)
+    users: dict[str, User] = field(default_factory=dict)
+    deleted_users: dict[str, User] = field(default_factory=dict)
+    skus: dict[str, Sku] = field(default_factory=dict)
+    dkim: dict[str, DkimConfig] = field(default_factory=dict)
+    smtp_client_auth_disabled: bool = True  # tenant-wide (Set-TransportConfig)
+    security_defaults_enabled: bool = True
+    consented_apps: set[str] = field(default_factory=set)  # client ids with admin consent / GDAP
+    # Partner Center views of the customer
+    billing_profile: dict[str, Any] = field(default_factory=dict)
+    agreements: list[dict[str, Any]] = field(default_factory=list)
+    carts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    orders: list[dict[str, Any]] = field(default_factory=list)
+    subscriptions: list[dict[str, Any]] = field(default_factory=list)
+    admin_password: str = field(default_factory=lambda: secrets.token_urlsafe(16))
+
+
+@dataclass
+class App:
+    """An app registration (client credentials). A partner app may manage the tenants its partner created."""
+
+    client_id: str
+    client_secret: str
+    home_tenant_id: str
+    display_name: str = "coldfleet"
+    is_partner: bool = False
+
+
+@dataclass
+class Token:
+    value: str
+    client_id: str
+    tenant_id: str
+    audience: str  # e.g. https://graph.microsoft.com
+    expires_at: float
+
+
+@dataclass
+class World:
+    tenants: dict[str, Tenant] = field(default_factory=dict)
+    apps: dict[str, App] = field(default_factory=dict)
+    tokens: dict[str, Token] = field(default_factory=dict)
+    faults: dict[str, Faults] = field(default_factory=dict)  # by double name
+    # Seconds between assignLicense and the mailbox answering mailboxSettings (real: minutes).
+    mailbox_provisioning_delay_s: float = 1.0
+    # Credentials the sandbox seeded for the non-Microsoft doubles (cloudflare_api_token, cloudflare_account_id,
+    # namecom_username, namecom_token) plus partner_tenant_id / client_id / client_secret; see sandbox.json.
+    credentials: dict[str, str] = field(default_factory=dict)
+    lock: threading.RLock = field(default_factory=threading.RLock, repr=False, compare=False)
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state.pop("lock", None)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        # Fields added after a world was pickled get their defaults.
+        for f in fields(self):
+            if f.name not in state and f.name != "lock":
+                if f.default_factory is not MISSING:
+                    state[f.name] = f.default_factory()
+                elif f.default is not MISSING:
+                    state[f.name] = f.default
+        self.__dict__.update(state)
+        self.lock = threading.RLock()
+
+    def faults_for(self, double: str) -> Faults:
+        with self.lock:
+            return self.faults.setdefault(double, Faults())
+
+    def tenant_by_domain(self, name: str) -> Tenant | None:
+        """The tenant that has `name` as initial or custom domain."""
+        with self.lock:
+            for tenant in self.tenants.values():
+                if tenant.initial_domain == name or name in tenant.domains or tenant.id == name:
+                    return tenant
+        return None
+
+    def app_can_manage(self, client_id: str, tenant_id: str) -> bool:
+        with self.lock:
+            app = self.apps.get(client_id)
+            tenant = self.tenants.get(tenant_id)
+            if app is None or tenant is None:
+                return False
+            if app.home_tenant_id == tenant_id or client_id in tenant.consented_apps:
+                return True
+            return app.is_partner and tenant.partner_tenant_id == app.home_tenant_id
+
+    def validate_token(self, bearer: str | None, audience: str) -> Token | str:
+        """The token, or the Graph error message for a 401 (`Access token is empty.` etc.)."""
+        if not bearer:
+            return "Access token is empty."
+        with self.lock:
+            token = self.tokens.get(bearer)
+        if token is None or token.audience.rstrip("/") != audience.rstrip("/"):
+            return "Access token validation failure."
+        if token.expires_at < time.time():
+            return "Lifetime validation failed, the token is expired."
+        return token
