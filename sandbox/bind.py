@@ -3,6 +3,8 @@
 Traps handled here (see notes/bind-sandbox.md): named binds with SO_REUSEPORT, so readiness checks a random token
 served only by this instance; BIND silently ignores some updates (CNAME next to other data), so every update checks
 the rcode and then reads the RRset back. Restarting on the same directory keeps the zones (`_default.nzd`, journals).
+Runs as the current user without `-u`. AppArmor is not active here; where it is, Debian's profile confines
+/usr/sbin/named to its own directories and the sandbox directory must be allowed in it.
 """
 
 from __future__ import annotations
@@ -41,6 +43,8 @@ UPDATE_KEY = "coldfleet-update"
 RNDC_KEY = "rndc-key"
 ALGORITHM = "hmac-sha256"
 TIMEOUT_S = 3.0
+# A second named on the same port gets each new socket with p=1/2: 16 probes miss it with p=2**-16.
+READY_PROBES = 16
 
 
 class DnsError(Exception):
@@ -129,11 +133,11 @@ class Bind:
         self.rndc_port: int = int(keys.get("rndc_port", 0))
         self._token = ""
         self._proc: subprocess.Popen[bytes] | None = None
-        self._rndc_lock = threading.Lock()
+        self._rndc_lock = threading.RLock()  # also serialises zone add/delete
         self.keyring = dns.tsigkeyring.from_text({self.tsig_key_name: (ALGORITHM, self.tsig_secret)})
 
     # -- lifecycle -------------------------------------------------------------------------------------------------
-    def _kill_stale(self) -> None:
+    def kill_stale(self) -> None:
         """A named left over by a crashed sandbox on this directory would share its zone database: end it."""
         try:
             pid = int((self.dir / "named.pid").read_text().strip())
@@ -151,12 +155,12 @@ class Bind:
                 os.kill(pid, signal.SIGKILL)
 
     def start(self, attempts: int = 3) -> None:
-        self._kill_stale()
+        self.kill_stale()
         for attempt in range(attempts):
             self.port = free_port(self.port if attempt == 0 else None)
             self.rndc_port = free_port(self.rndc_port if attempt == 0 else None)
             self._write_config()
-            err = open(self.dir / "named.log", "ab")  # noqa: SIM115 - handed to the child
+            err = open(self.dir / "named.log", "ab")  # handed to the child
             try:
                 self._proc = subprocess.Popen(
                     ["named", "-g", "-c", str(self.dir / "named.conf")],
@@ -240,7 +244,7 @@ options {{ default-key "{RNDC_KEY}"; default-server 127.0.0.1; default-port {sel
                 log.warning("named exited during start-up:\n%s", self._log_tail())
                 return False
             try:
-                answers = [self._ask(name, "TXT", tcp=bool(i % 2), timeout=0.5) for i in range(6)]
+                answers = [self._ask(name, "TXT", tcp=i % 2 == 0, timeout=0.5) for i in range(READY_PROBES)]
             except (dns.exception.DNSException, OSError):
                 time.sleep(0.05)
                 continue
@@ -276,6 +280,10 @@ options {{ default-key "{RNDC_KEY}"; default-server 127.0.0.1; default-port {sel
     def add_zone(self, zone: str) -> None:
         """Serve `zone` (idempotent): SOA + NS ns1/ns2.sandbox.coldfleet.test, dynamic updates with the TSIG key."""
         zone = zone.rstrip(".").lower()
+        with self._rndc_lock:
+            self._add_zone(zone)
+
+    def _add_zone(self, zone: str) -> None:
         if self.has_zone(zone):
             return
         path = self.dir / "zones" / f"{zone}.db"
@@ -288,9 +296,10 @@ options {{ default-key "{RNDC_KEY}"; default-server 127.0.0.1; default-port {sel
 
     def delete_zone(self, zone: str) -> None:
         zone = zone.rstrip(".").lower()
-        if not self.has_zone(zone):
-            return
-        self.rndc("delzone", "-clean", zone)
+        with self._rndc_lock:
+            if not self.has_zone(zone):
+                return
+            self.rndc("delzone", "-clean", zone)
         log.info("zone %s deleted", zone)
 
     def _ask(self, name: str, rdtype: str, *, tcp: bool = True, timeout: float = TIMEOUT_S) -> list[str]:
@@ -307,6 +316,10 @@ options {{ default-key "{RNDC_KEY}"; default-server 127.0.0.1; default-port {sel
             raise DnsError(f"update of {zone} failed: {type(exc).__name__}") from None
         if resp.rcode() != dns.rcode.NOERROR:
             raise DnsError(f"update of {zone} answered {dns.rcode.to_text(resp.rcode())}")
+
+    def _message(self, zone: str) -> dns.update.UpdateMessage:
+        return dns.update.UpdateMessage(_absolute(zone), keyring=self.keyring,
+                                        keyname=dns.name.from_text(self.tsig_key_name), keyalgorithm=ALGORITHM)
 
     def _owner(self, zone: str, name: str) -> dns.name.Name:
         zone = zone.rstrip(".").lower()
@@ -325,8 +338,7 @@ options {{ default-key "{RNDC_KEY}"; default-server 127.0.0.1; default-port {sel
             rdatas = [_rdata(rtype, v) for v in values]
         except (dns.exception.DNSException, ValueError) as exc:
             raise DnsError(f"invalid {rdtype} value: {exc}") from None
-        upd = dns.update.UpdateMessage(_absolute(zone), keyring=self.keyring, keyname=self.tsig_key_name,
-                                       keyalgorithm=ALGORITHM)
+        upd = self._message(zone)
         upd.delete(owner, rtype)
         for rd in rdatas:
             upd.add(owner, ttl, rd)
@@ -339,8 +351,7 @@ options {{ default-key "{RNDC_KEY}"; default-server 127.0.0.1; default-port {sel
     def delete_rrset(self, zone: str, name: str, rdtype: str) -> None:
         owner = self._owner(zone, name)
         rtype = dns.rdatatype.from_text(rdtype)
-        upd = dns.update.UpdateMessage(_absolute(zone), keyring=self.keyring, keyname=self.tsig_key_name,
-                                       keyalgorithm=ALGORITHM)
+        upd = self._message(zone)
         upd.delete(owner, rtype)
         self._update(zone, upd)
         if self._ask(owner.to_text(), rdtype):

@@ -103,6 +103,7 @@ class DkimConfig:
     selector1_cname: str
     selector2_cname: str
     enabled: bool = False
+    key_size: int = 2048  # New-DkimSigningConfig -KeySize
 
 
 @dataclass
@@ -127,6 +128,8 @@ class Tenant:
     orders: list[dict[str, Any]] = field(default_factory=list)
     subscriptions: list[dict[str, Any]] = field(default_factory=list)
     admin_password: str = field(default_factory=lambda: secrets.token_urlsafe(16))
+    partner_request_id: str | None = None  # MS-RequestId of the Partner Center create (idempotent replay)
+    dkim_partition: str = "n"  # letter in the DKIM selector targets: <prefix>.<letter>-v1.dkim.mail.microsoft
 
 
 @dataclass

@@ -34,7 +34,14 @@ if [ ! -x "$VENV/bin/python" ] || [ ! -f "$VENV/.complete" ]; then
 fi
 
 ENGINE_BIN="$("$ROOT/scripts/install-engine.sh")"
+
+# actionlint checks our GitHub Actions workflow in the tests; built from its Go module, cached.
+TOOLS="$CACHE/tools"
+if [ ! -x "$TOOLS/actionlint" ]; then
+  log "building actionlint"
+  GOBIN="$TOOLS" go install github.com/rhysd/actionlint/cmd/actionlint@v1.7.12 >&2
+fi
 echo "export COLDFLEET_VENV='$VENV'"
 echo "export COLDFLEET_ENGINE_BIN='$ENGINE_BIN'"
-echo "export PATH='$ENGINE_BIN:$VENV/bin':\"\$PATH\""
+echo "export PATH='$ENGINE_BIN:$VENV/bin:$TOOLS':\"\$PATH\""
 echo "export PYTHONPATH='$ROOT'"

@@ -63,7 +63,7 @@ def parse_failure(body: Any) -> tuple[str | None, CmdletFailure | None, str]:
 
 
 class ExchangeClient:
-    """One tenant's Exchange Online. Built per provider call; holds no state beyond an httpx client."""
+    """One tenant's Exchange Online. Built per provider call; connections come from a shared pool."""
 
     def __init__(self, settings: Settings, tenant_id: str) -> None:
         self.settings = settings
@@ -87,18 +87,18 @@ class ExchangeClient:
         body = {"CmdletInput": {"CmdletName": cmdlet, "Parameters": parameters or {}}}
         values: list[dict[str, Any]] = []
         url: str | None = self.url
-        with httpx.Client(verify=transport.verify_option(self.settings), timeout=60.0) as http:
-            for _ in range(MAX_PAGES):
-                if url is None:
-                    return values
-                response = transport.send(http, "POST", url, api=API, headers=self._headers(), json=body)
-                if response.status_code >= 400:
-                    raise self._error(cmdlet, response)
-                page = transport.json_body(response, api=API) or {}
-                values.extend(v for v in page.get("value") or [] if isinstance(v, dict))
-                url = page.get("@odata.nextLink")
-                if url is not None and not transport.same_origin(url, self.base):
-                    raise ServerError(f"{cmdlet}: nextLink points at another host", api=API)
+        for _ in range(MAX_PAGES):
+            if url is None:
+                return values
+            http = transport.http_client(self.settings)
+            response = transport.send(http, "POST", url, api=API, headers=self._headers(), json=body)
+            if response.status_code >= 400:
+                raise self._error(cmdlet, response)
+            page = transport.json_body(response, api=API) or {}
+            values.extend(v for v in page.get("value") or [] if isinstance(v, dict))
+            url = page.get("@odata.nextLink")
+            if url is not None and not transport.same_origin(url, self.base):
+                raise ServerError(f"{cmdlet}: nextLink points at another host", api=API)
         raise ServerError(f"{cmdlet}: more than {MAX_PAGES} pages", api=API)
 
     def _error(self, cmdlet: str, response: httpx.Response) -> ClientError:
@@ -142,7 +142,12 @@ class ExchangeClient:
         existing = self.get_dkim(domain)
         if existing is not None:
             return existing
-        rows = self.invoke("New-DkimSigningConfig", {"DomainName": domain, "KeySize": 2048, "Enabled": False})
+        try:
+            rows = self.invoke("New-DkimSigningConfig", {"DomainName": domain, "KeySize": 2048, "Enabled": False})
+        except ClientError as exc:
+            if exc.code != "ADObjectAlreadyExistsException":  # created concurrently since our get: read it back
+                raise
+            rows = []
         log.info("new_dkim: created signing config for %s in %s", domain, self.tenant_id)
         if rows:
             cfg = self._dkim(rows[0])

@@ -9,10 +9,11 @@ by the caller (New-*).
 
 from __future__ import annotations
 
+import atexit
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -28,10 +29,13 @@ log = logging.getLogger(__name__)
 RETRY_STATUSES = frozenset({429, 503, 504})
 MAX_ATTEMPTS = 5
 MAX_BACKOFF_S = 30.0  # cap on one wait, whatever Retry-After says
+HTTP_TIMEOUT_S = 60.0
 PUBLIC_AUTHORITY_HOST = "login.microsoftonline.com"
 
+_sleep = time.sleep  # tests replace it to count waits without waiting
+_lock = threading.Lock()
+_http_clients: dict[str, httpx.Client] = {}
 _credentials: dict[tuple[str, ...], ClientSecretCredential] = {}
-_credentials_lock = threading.Lock()
 
 
 def verify_option(settings: Settings) -> str | bool:
@@ -39,12 +43,31 @@ def verify_option(settings: Settings) -> str | bool:
     return settings.ca_bundle or True
 
 
+def http_client(settings: Settings) -> httpx.Client:
+    """A process-wide connection pool per CA setting (thread-safe), so calls and pages reuse TLS connections."""
+    key = settings.ca_bundle or ""
+    with _lock:
+        client = _http_clients.get(key)
+        if client is None:
+            client = httpx.Client(verify=verify_option(settings), timeout=HTTP_TIMEOUT_S)
+            _http_clients[key] = client
+        return client
+
+
+@atexit.register
+def _close_pools() -> None:
+    with _lock:
+        for client in _http_clients.values():
+            client.close()
+        _http_clients.clear()
+
+
 def credential(settings: Settings, tenant_id: str, *, api: str) -> ClientSecretCredential:
     """A client-secret credential for `tenant_id`, shared per process so its token cache is reused across calls."""
     if not settings.client_id or not settings.client_secret:
         raise AuthenticationFailed("client_id / client_secret are not configured", api=api)
     key = (settings.login_endpoint, tenant_id, settings.client_id, settings.client_secret, settings.ca_bundle or "")
-    with _credentials_lock:
+    with _lock:
         cred = _credentials.get(key)
         if cred is None:
             kwargs: dict[str, Any] = {"authority": settings.login_endpoint}
@@ -98,7 +121,6 @@ def send(
     headers: Mapping[str, str] | None = None,
     json: Any = None,
     params: Mapping[str, str] | None = None,
-    sleep: Callable[[float], None] = time.sleep,
 ) -> httpx.Response:
     """Send with bounded retries and return the last response, whatever its status.
 
@@ -116,15 +138,15 @@ def send(
             wait = _backoff(attempt)
             log.warning("send: %s %s: %s, retry %d/%d in %.1fs", method, _path(url), type(exc).__name__,
                         attempt, MAX_ATTEMPTS - 1, wait)
-            sleep(wait)
+            _sleep(wait)
             continue
         if response.status_code not in RETRY_STATUSES or attempt == MAX_ATTEMPTS:
             return response
-        wait = retry_after(response)
-        wait = _backoff(attempt) if wait is None else min(wait, MAX_BACKOFF_S)
+        told = retry_after(response)
+        wait = _backoff(attempt) if told is None else min(told, MAX_BACKOFF_S)
         log.warning("send: %s %s: HTTP %d, retry %d/%d in %.1fs", method, _path(url), response.status_code,
                     attempt, MAX_ATTEMPTS - 1, wait)
-        sleep(wait)
+        _sleep(wait)
     raise ServerError(f"{method} {_path(url)}: connection failed after {MAX_ATTEMPTS} attempts "
                       f"({type(last_exc).__name__})", api=api) from None
 

@@ -129,8 +129,8 @@ def normalize(zone: CfZone, data: dict[str, Any]) -> tuple[CfRecord, list[dict[s
     """Validate a full record body; return the record (id unset) and any warning `messages`."""
     rtype = str(data.get("type") or "").upper()
     if rtype not in SUPPORTED_TYPES:
-        raise errors.validation(f"Invalid or unsupported DNS record type '{rtype}' (sandbox: {', '.join(SUPPORTED_TYPES)})",
-                                9000)
+        supported = ", ".join(SUPPORTED_TYPES)
+        raise errors.validation(f"Invalid or unsupported DNS record type '{rtype}' (sandbox: {supported})", 9000)
     name = record_name(data.get("name"), zone.name)
     content = data.get("content")
     if not isinstance(content, str) or content == "":

@@ -1,0 +1,278 @@
+"""DNS on Cloudflare through the official SDK (v4 API): zones by name within one account, RRsets as record sets.
+
+Cloudflare stores records one by one; an RRset here is every record of one type at one name. `set_rrset` keeps
+records whose value stays, updates records whose value changes, deletes the rest and creates what is missing, then
+waits until the authoritative servers answer the new set. Records coldfleet writes carry COMMENT; records without it
+are somebody else's and are never changed or deleted unless the caller says `adopt=True`.
+"""
+
+from __future__ import annotations
+
+import logging
+import ssl
+from typing import Any
+
+import cloudflare
+from cloudflare import Cloudflare, DefaultHttpxClient
+
+from providers.clients.dns import (
+    ZoneInfo,
+    canonical,
+    canonical_set,
+    check_rdtype,
+    fqdn,
+    owner,
+    split_txt,
+    wait_for_rrset,
+)
+from providers.clients.errors import (
+    AuthenticationFailed,
+    BadRequest,
+    ClientError,
+    Conflict,
+    NotFound,
+    OwnershipConflict,
+    ServerError,
+    Throttled,
+    for_status,
+)
+from providers.config import Settings
+
+log = logging.getLogger(__name__)
+
+API = "cloudflare"
+COMMENT = "managed-by: coldfleet"
+CONFLICT_CODES = {1061, 81053, 81054, 81057, 81058}
+MAX_RETRIES = 3
+
+
+def quote_txt(text: str) -> str:
+    """Cloudflare's TXT content: RFC 1035 quoted strings of ≤ 255 bytes each."""
+    parts = []
+    for chunk in split_txt(text):
+        s = chunk.decode("utf-8").replace("\\", "\\\\").replace('"', '\\"')
+        parts.append(f'"{s}"')
+    return " ".join(parts)
+
+
+def unquote_txt(content: str) -> str:
+    """Join quoted character strings back into the full text; unquoted content is the text itself."""
+    if not content.startswith('"'):
+        return content
+    data = content.encode("utf-8")
+    out, i, n = bytearray(), 0, len(data)
+    while i < n:
+        if data[i] != 0x22:  # outside a string: separators only
+            if not data[i : i + 1].isspace():
+                return content
+            i += 1
+            continue
+        i += 1
+        while i < n and data[i] != 0x22:
+            if data[i] == 0x5C and i + 1 < n:
+                if data[i + 1 : i + 4].isdigit() and len(data[i + 1 : i + 4]) == 3:
+                    out.append(int(data[i + 1 : i + 4]) & 0xFF)
+                    i += 4
+                    continue
+                i += 1
+            out.append(data[i])
+            i += 1
+        if i >= n:
+            return content  # unterminated: not quoted strings after all
+        i += 1
+    return out.decode("utf-8", errors="replace")
+
+
+def record_value(record: Any) -> str:
+    rtype = record.type
+    content = record.content or ""
+    if rtype == "TXT":
+        return unquote_txt(content)
+    if rtype == "MX":
+        return canonical("MX", f"{int(record.priority or 0)} {content}")
+    return canonical(rtype, content)
+
+
+def _error(exc: Exception, what: str) -> ClientError:
+    """Map SDK exceptions on status and Cloudflare's error code (never on message text)."""
+    if isinstance(exc, cloudflare.APIStatusError):
+        body = exc.body if isinstance(exc.body, dict) else {}
+        errs = body.get("errors") or [{}]
+        code, message = errs[0].get("code"), errs[0].get("message") or f"HTTP {exc.status_code}"
+        if exc.status_code == 429:
+            retry = exc.response.headers.get("retry-after")
+            return Throttled(f"{what}: {message}", retry_after=float(retry) if retry else None,
+                             status=429, code=str(code) if code else None, api=API)
+        cls = Conflict if code in CONFLICT_CODES else for_status(exc.status_code)
+        return cls(f"{what}: {message}", status=exc.status_code, code=str(code) if code else None, api=API)
+    if isinstance(exc, cloudflare.APIConnectionError):
+        return ServerError(f"{what}: cannot reach Cloudflare ({type(exc).__name__})", api=API)
+    return ServerError(f"{what}: {type(exc).__name__}", api=API)
+
+
+class CloudflareDns:
+    def __init__(self, settings: Settings) -> None:
+        if not settings.cloudflare_api_token:
+            raise AuthenticationFailed("no Cloudflare API token configured (cloudflare:apiToken)", api=API)
+        self.settings = settings
+        self.account_id = settings.cloudflare_account_id
+        ctx = ssl.create_default_context()
+        if settings.ca_bundle:
+            ctx.load_verify_locations(cafile=settings.ca_bundle)
+        self.client = Cloudflare(api_token=settings.cloudflare_api_token, base_url=settings.cloudflare_endpoint,
+                                 http_client=DefaultHttpxClient(verify=ctx), max_retries=MAX_RETRIES)
+        self._zones: dict[str, ZoneInfo] = {}
+
+    def close(self) -> None:
+        self.client.close()
+
+    def __enter__(self) -> CloudflareDns:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def _call(self, what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except (cloudflare.APIStatusError, cloudflare.APIConnectionError) as exc:
+            raise _error(exc, what) from None
+
+    # -- zones ---------------------------------------------------------------------------------------------------
+    def find_zone(self, zone: str) -> ZoneInfo | None:
+        zone = fqdn(zone)
+        if zone in self._zones:
+            return self._zones[zone]
+        kwargs: dict[str, Any] = {"name": zone}
+        if self.account_id:
+            kwargs["account"] = {"id": self.account_id}
+        found = [z for z in self._call(f"list zones {zone}", lambda: list(self.client.zones.list(**kwargs)))
+                 if z.name == zone]
+        if not found:
+            return None
+        if len(found) > 1:
+            raise BadRequest(f"{len(found)} Cloudflare zones are named {zone}: set cloudflareAccountId", api=API)
+        z = found[0]
+        info = ZoneInfo(zone=zone, zone_id=z.id, nameservers=tuple(n.lower() for n in z.name_servers or ()),
+                        status=z.status or "pending")
+        self._zones[zone] = info
+        return info
+
+    def ensure_zone(self, zone: str) -> ZoneInfo:
+        zone = fqdn(zone)
+        info = self.find_zone(zone)
+        if info is not None:
+            return info
+        if not self.account_id:
+            raise BadRequest("creating a Cloudflare zone needs cloudflareAccountId", api=API)
+        try:
+            self._call(f"create zone {zone}", self.client.zones.create,
+                       account={"id": self.account_id}, name=zone, type="full")
+        except Conflict:  # created meanwhile (1061): adopt it
+            pass
+        self._zones.pop(zone, None)
+        info = self.find_zone(zone)
+        if info is None:
+            raise ServerError(f"zone {zone} was created but is not listed", api=API)
+        log.info("cloudflare: zone %s ready (%s, %s)", zone, info.zone_id, info.status)
+        return info
+
+    def delete_zone(self, zone: str) -> None:
+        info = self.find_zone(zone)
+        if info is None:
+            return
+        try:
+            self._call(f"delete zone {info.zone}", self.client.zones.delete, zone_id=info.zone_id)
+        except NotFound:
+            pass
+        self._zones.pop(info.zone, None)
+        log.info("cloudflare: zone %s deleted", info.zone)
+
+    def _zone(self, zone: str) -> ZoneInfo:
+        info = self.find_zone(zone)
+        if info is None:
+            raise NotFound(f"no Cloudflare zone {fqdn(zone)} in this account", api=API)
+        return info
+
+    # -- records -------------------------------------------------------------------------------------------------
+    def _records(self, info: ZoneInfo, name: str, rtype: str) -> list[Any]:
+        return list(self._call(
+            f"list {name} {rtype}",
+            lambda: [r for r in self.client.dns.records.list(zone_id=info.zone_id, type=rtype,  # type: ignore[arg-type]
+                                                             name={"exact": name}, per_page=100)
+                     if fqdn(r.name or "") == name and r.type == rtype]))
+
+    def _body(self, name: str, rtype: str, value: str, ttl: int) -> dict[str, Any]:
+        body: dict[str, Any] = {"type": rtype, "name": name, "ttl": ttl, "proxied": False, "comment": COMMENT}
+        if rtype == "TXT":
+            body["content"] = quote_txt(value)
+        elif rtype == "MX":
+            pref, exchange = canonical("MX", value).split()
+            body.update(content=exchange, priority=int(pref))
+        else:
+            body["content"] = canonical(rtype, value)
+        return body
+
+    def get_rrset(self, zone: str, name: str, rdtype: str) -> list[str]:
+        rtype = check_rdtype(rdtype)
+        info = self._zone(zone)
+        return [record_value(r) for r in self._records(info, owner(zone, name), rtype)]
+
+    def set_rrset(self, zone: str, name: str, rdtype: str, values: list[str], ttl: int = 3600, *,
+                  adopt: bool = False) -> None:
+        """Replace the RRset; refuses (OwnershipConflict) to change records coldfleet did not write."""
+        rtype = check_rdtype(rdtype)
+        info = self._zone(zone)
+        full = owner(zone, name)
+        want = canonical_set(rtype, values) if rtype != "TXT" else list(dict.fromkeys(values))
+        missing = list(want)
+        keep, extra = [], []
+        for record in self._records(info, full, rtype):
+            value = record_value(record)
+            if value in missing:
+                missing.remove(value)
+                keep.append(record)
+            else:
+                extra.append(record)
+        foreign = [r for r in extra if (r.comment or "") != COMMENT]
+        if foreign and not adopt:
+            raise OwnershipConflict(f"{full} {rtype} holds records coldfleet did not create "
+                                    f"({', '.join(record_value(r) for r in foreign)}); refusing to replace them",
+                                    api=API)
+        records = self.client.dns.records
+        for record, value in zip(extra, missing, strict=False):
+            self._call(f"update {full} {rtype}", records.update, record.id, zone_id=info.zone_id,
+                       **self._body(full, rtype, value, ttl))
+        for record in extra[len(missing):]:
+            self._call(f"delete {full} {rtype}", records.delete, record.id, zone_id=info.zone_id)
+        for value in missing[len(extra):]:
+            self._call(f"create {full} {rtype}", records.create, zone_id=info.zone_id,
+                       **self._body(full, rtype, value, ttl))
+        for record in keep:
+            if int(record.ttl or 0) != ttl or (record.comment or "") != COMMENT:
+                self._call(f"update {full} {rtype}", records.edit, record.id, zone_id=info.zone_id,
+                           type=rtype, name=full, ttl=ttl, comment=COMMENT)
+        log.info("cloudflare: %s %s set (%d values)", full, rtype, len(want))
+        self._wait(info, full, rtype, want)
+
+    def delete_rrset(self, zone: str, name: str, rdtype: str, *, adopt: bool = False) -> None:
+        rtype = check_rdtype(rdtype)
+        info = self._zone(zone)
+        full = owner(zone, name)
+        existing = self._records(info, full, rtype)
+        foreign = [r for r in existing if (r.comment or "") != COMMENT]
+        if foreign and not adopt:
+            raise OwnershipConflict(f"{full} {rtype} holds records coldfleet did not create; refusing to delete them",
+                                    api=API)
+        for record in existing:
+            try:
+                self._call(f"delete {full} {rtype}", self.client.dns.records.delete, record.id,
+                           zone_id=info.zone_id)
+            except NotFound:
+                pass
+        log.info("cloudflare: %s %s deleted (%d records)", full, rtype, len(existing))
+        self._wait(info, full, rtype, [])
+
+    def _wait(self, info: ZoneInfo, name: str, rtype: str, values: list[str]) -> None:
+        nameservers = None if self.settings.authoritative_server else info.nameservers
+        wait_for_rrset(self.settings, info.zone, name, rtype, values, nameservers=nameservers)

@@ -1,0 +1,108 @@
+"""Graph JSON batching through msgraph-core's BatchRequestContent, with the workarounds the notes record:
+
+- each `BatchRequestItem` is built by hand with our id and `depends_on` (ids passed other ways become random UUIDs),
+  and its `url` set relative to the version root (msgraph-core keeps the absolute URL, which Graph rejects);
+- the answer is read as raw bytes through `send_primitive_async` (the SDK's batch response drops JSON-object bodies),
+  which keeps authentication and the retry middleware.
+
+Items answered 429 are throttled one by one by Graph; they (and the items that failed only because of them) are sent
+again after the largest Retry-After, a bounded number of times.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from typing import Any
+
+from kiota_abstractions.method import Method
+from kiota_abstractions.request_information import RequestInformation
+from msgraph import GraphServiceClient
+from msgraph.generated.models.o_data_errors.o_data_error import ODataError
+from msgraph_core.requests.batch_request_content import BatchRequestContent
+from msgraph_core.requests.batch_request_item import BatchRequestItem
+
+from providers.clients.errors import BadRequest, ServerError
+
+log = logging.getLogger(__name__)
+
+API = "graph"
+MAX_ITEMS = 20
+THROTTLE_ROUNDS = 4
+MAX_WAIT_S = 30.0
+
+
+def _item(base_url: str, request: dict[str, Any], deps: list[str]) -> BatchRequestItem:
+    url = str(request["url"])
+    if "://" in url or not url.startswith("/"):
+        raise BadRequest(f"batch item {request.get('id')}: url must be relative to the version root, like /users",
+                         api=API)
+    info = RequestInformation()
+    info.http_method = Method[str(request.get("method", "GET")).upper()]
+    info.url = base_url + url
+    for name, value in (request.get("headers") or {}).items():
+        info.headers.add(str(name), str(value))
+    if request.get("body") is not None:
+        info.content = json.dumps(request["body"]).encode()
+        if not any(h.lower() == "content-type" for h in info.headers.keys()):
+            info.headers.add("Content-Type", "application/json")
+    item = BatchRequestItem(info, id=str(request["id"]), depends_on=list(deps))
+    item.url = url
+    # headers are serialized as-is: flatten kiota's sets of values into strings
+    item.headers = {name: ", ".join(sorted(values)) for name, values in info.headers.get_all().items()}
+    return item
+
+
+async def _send(client: GraphServiceClient, base_url: str, requests: list[dict[str, Any]],
+                done: set[str]) -> dict[str, dict[str, Any]]:
+    content = BatchRequestContent()
+    for request in requests:
+        deps = request.get("dependsOn", request.get("depends_on")) or []
+        content.add_request(str(request["id"]), _item(base_url, request, [d for d in deps if d not in done]))
+    info = await client.batch.to_post_request_information(content)
+    raw = await client.request_adapter.send_primitive_async(  # type: ignore[func-returns-value]
+        info, "bytes", {"XXX": ODataError})
+    try:
+        answers = json.loads(raw or b"{}")["responses"]
+    except (ValueError, KeyError, TypeError):
+        raise ServerError("batch: the answer is not a batch response", api=API) from None
+    return {str(a.get("id")): {"id": str(a.get("id")), "status": int(a.get("status", 0)),
+                               "headers": a.get("headers") or {}, "body": a.get("body")} for a in answers}
+
+
+def _retry_after(answer: dict[str, Any]) -> float:
+    headers = {str(k).lower(): v for k, v in answer.get("headers", {}).items()}
+    try:
+        return float(headers.get("retry-after", 1))
+    except (TypeError, ValueError):
+        return 1.0
+
+
+async def run_batch(client: GraphServiceClient, base_url: str, requests: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    if not requests:
+        return []
+    if len(requests) > MAX_ITEMS:
+        raise BadRequest(f"batch: {len(requests)} requests, Graph takes at most {MAX_ITEMS}", api=API)
+    ids = [str(r["id"]) for r in requests]
+    if len(set(ids)) != len(ids):
+        raise BadRequest("batch: request ids must be unique", api=API)
+    results: dict[str, dict[str, Any]] = {}
+    pending = list(requests)
+    for round_ in range(THROTTLE_ROUNDS):
+        done = {i for i, r in results.items() if r["status"] < 400}
+        results.update(await _send(client, base_url, pending, done))
+        throttled = [r for r in pending if results[str(r["id"])]["status"] == 429]
+        if not throttled or round_ == THROTTLE_ROUNDS - 1:
+            break
+        retry_ids = {str(r["id"]) for r in throttled}
+        # items that failed only because a throttled dependency did not run go again too
+        for request in pending:
+            deps = request.get("dependsOn", request.get("depends_on")) or []
+            if results[str(request["id"])]["status"] == 424 and any(d in retry_ids for d in deps):
+                retry_ids.add(str(request["id"]))
+        wait = min(MAX_WAIT_S, max(_retry_after(results[i]) for i in retry_ids if results[i]["status"] == 429))
+        log.warning("batch: %d item(s) throttled, again in %.1fs", len(retry_ids), wait)
+        await asyncio.sleep(wait)
+        pending = [r for r in requests if str(r["id"]) in retry_ids]
+    return [results[i] for i in ids]

@@ -1,0 +1,491 @@
+"""M365Tenant: an isolated Microsoft 365 tenant per sending domain (Partner Center), or an existing one we may act in.
+
+The tenant only *adds* the custom domain and outputs its verification TXT; AuthRecords publishes and verifies it.
+Tenants and subscriptions are never deleted: Partner Center cannot delete production tenants, and subscriptions can be
+cancelled only inside the first 7 days. Residency, country and the onmicrosoft prefix force a replacement because a
+tenant's data location is fixed when it is created; replacing with the same prefix adopts the same tenant, and
+adoption refuses a tenant created in another country.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from typing import Any, ClassVar, Literal
+
+import pulumi
+from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from providers import config, residency
+from providers.base import BaseProvider, failures_from, has_unknown, normalise
+from providers.clients import errors
+
+log = logging.getLogger(__name__)
+
+# licence -> (Partner Center product, SKU, Graph skuPartNumber). Catalog item ids are looked up, never stored.
+PRODUCTS: dict[str, tuple[str, str, str]] = {
+    "exchange_online_plan1": ("CFQ7TTC0LH16", "0001", "EXCHANGESTANDARD"),
+    "business_basic": ("CFQ7TTC0LH18", "0001", "O365_BUSINESS_ESSENTIALS"),
+}
+INACTIVE = frozenset({"deleted", "cancelled", "canceled", "expired", "disabled", "suspended"})
+# MS-RequestId namespace: the same onmicrosoft domain always yields the same request id, so a retry replays.
+REQUEST_NAMESPACE = uuid.UUID("6f1c9a52-3d7e-4b0a-9f51-0c0ffee1f1e7")
+SECURITY_DEFAULTS_URL = "/policies/identitySecurityDefaultsEnforcementPolicy"
+GRAPH_PERMISSIONS = (
+    "Organization.Read.All", "Domain.ReadWrite.All", "User.ReadWrite.All", "Directory.ReadWrite.All",
+    "MailboxSettings.ReadWrite", "Policy.ReadWrite.SecurityDefaults",
+)  # fmt: skip
+EXCHANGE_PERMISSIONS = "Exchange.ManageAsApp (Office 365 Exchange Online) plus the Exchange Administrator role"
+
+GUID = r"^[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12}$"
+FQDN = r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$"
+EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+
+
+def _lower(value: Any) -> Any:
+    return value.strip().lower().rstrip(".") if isinstance(value, str) else value
+
+
+def _upper(value: Any) -> Any:
+    return value.strip().upper() if isinstance(value, str) else value
+
+
+class AddressArgs(BaseModel):
+    first_name: str = Field(min_length=1)
+    last_name: str = Field(min_length=1)
+    address_line1: str = Field(min_length=1)
+    city: str = Field(min_length=1)
+    state: str = ""
+    postal_code: str = Field(min_length=1)
+    country: str = Field(pattern=r"^[A-Z]{2}$")
+    phone_number: str | None = None
+
+    _country = field_validator("country", mode="before")(_upper)
+
+
+class ContactArgs(BaseModel):
+    first_name: str = Field(min_length=1)
+    last_name: str = Field(min_length=1)
+    email: str = Field(pattern=EMAIL)
+
+
+class M365TenantArgs(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    domain: str = Field(max_length=253, pattern=FQDN)
+    mode: Literal["partner", "existing"]
+    tenant_id: str | None = Field(default=None, pattern=GUID)
+    residency: Literal["us", "eu", "ch"]
+    country: str = Field(pattern=r"^[A-Z]{2}$")
+    # Initial domains take letters and digits only; 27 is the limit Microsoft's sign-up enforces.
+    domain_prefix: str | None = Field(default=None, pattern=r"^[a-z0-9]{1,27}$")
+    company_name: str | None = Field(default=None, min_length=1)
+    address: AddressArgs | None = None
+    contact: ContactArgs | None = None
+    licence: Literal["exchange_online_plan1", "business_basic"]
+    seats: int = Field(ge=1)
+    security_defaults: bool = True
+    tenant_smtp_auth: bool = False
+    sequencer_app_id: str | None = Field(default=None, pattern=GUID)
+
+    _lowers = field_validator("domain", "tenant_id", "domain_prefix", "sequencer_app_id", mode="before")(_lower)
+    _country = field_validator("country", mode="before")(_upper)
+
+    def problems(self) -> list[tuple[str, str]]:
+        """Rules across fields, as (property path, reason)."""
+        out: list[tuple[str, str]] = []
+        if self.mode == "existing" and not self.tenant_id:
+            out.append(("tenant_id", "required when mode is 'existing'"))
+        if self.mode == "partner":
+            if self.tenant_id:
+                out.append(("tenant_id", "only for mode 'existing'; partner mode creates the tenant, outputs its id"))
+            for name in ("domain_prefix", "company_name", "address", "contact"):
+                if getattr(self, name) is None:
+                    out.append((name, "required when mode is 'partner'"))
+        if problem := residency.country_problem(self.residency, self.country):
+            out.append(("country", problem))
+        if self.address is not None:
+            if problem := residency.country_problem(self.residency, self.address.country):
+                out.append(("address.country", problem))
+            elif self.mode == "partner" and self.address.country != self.country:
+                out.append(("address.country", f"must equal country {self.country!r}: the billing address fixes "
+                            "the tenant's country and data location"))
+        if self.licence == "business_basic" and self.seats > 300:
+            out.append(("seats", "Microsoft 365 Business Basic is limited to 300 seats per tenant"))
+        return out
+
+
+def _lookup(props: dict[str, Any], path: str) -> Any:
+    value: Any = props
+    for part in path.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    return value
+
+
+def poll(what: str, fetch: Any, settings: config.Settings) -> Any:
+    """Call `fetch` until it returns something other than None, within the settings' poll timeout."""
+    deadline = time.monotonic() + settings.poll_timeout_s
+    while True:
+        value = fetch()
+        if value is not None:
+            return value
+        if time.monotonic() >= deadline:
+            raise errors.NotReady(f"{what} not ready after {settings.poll_timeout_s:.0f}s; run `up` again",
+                                  api="coldfleet")
+        time.sleep(settings.poll_interval_s)
+
+
+class M365TenantProvider(BaseProvider):
+    ARGS: ClassVar[type[BaseModel]] = M365TenantArgs
+    DIFF_KEYS = tuple(M365TenantArgs.model_fields)
+    # Data location is fixed at creation (residency, country); the prefix is the tenant's permanent initial domain.
+    REPLACE_KEYS = ("domain", "mode", "tenant_id", "residency", "country", "domain_prefix")
+
+    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        clean = normalise(news)
+        try:
+            model = M365TenantArgs.model_validate(clean)
+        except ValidationError as error:
+            return CheckResult(clean, failures_from(error, clean))
+        failures = [CheckFailure(path, why) for path, why in model.problems() if not has_unknown(_lookup(clean, path))]
+        return CheckResult(clean if failures else model.model_dump(mode="json"), failures)
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        olds_n, news_n = normalise(olds), normalise(news)
+        if news_n.get("mode") == "partner" and news_n.get("tenant_id") is None:
+            news_n["tenant_id"] = olds_n.get("tenant_id")  # an output in partner mode, not an input
+        changed = [k for k in self.DIFF_KEYS if olds_n.get(k) != news_n.get(k)]
+        # Unknown at preview: an update for now; the engine diffs again with the real value during `up`.
+        replaces = [k for k in changed if k in self.REPLACE_KEYS and not has_unknown(news_n.get(k))]
+        drift = olds_n.get("domain_present") is False
+        return DiffResult(
+            changes=bool(changed) or drift,
+            replaces=replaces,
+            stables=[k for k in self.DIFF_KEYS if k not in changed],
+            delete_before_replace=bool(replaces),
+        )
+
+    # --- lifecycle -------------------------------------------------------------------------------------------------
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        args = self.parse(props)
+        outs = self._converge(args, {})
+        return CreateResult(f"{outs['tenant_id']}/{args.domain}", outs)
+
+    def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        args = self.parse(news)
+        old = normalise(olds)
+        new = args.model_dump(mode="json")
+        if old.get("licence") not in (None, args.licence):
+            log.warning("update %s: licence %s -> %s: the old subscription keeps its seats (and its cost) until you "
+                        "reduce or cancel it in Partner Center", args.domain, old.get("licence"), args.licence)
+        if any(old.get(key) != new[key] for key in ("company_name", "address", "contact")):
+            log.warning("update %s: company name, billing address and contact are used at tenant creation only; "
+                        "Partner Center's billing profile is left unchanged", args.domain)
+        return UpdateResult(self._converge(args, old))
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        from providers.clients.graph import GraphClient
+
+        settings = config.current()
+        old = normalise(props)
+        # Not validated: after an earlier refresh the echoed inputs hold live values (0 seats, say).
+        inputs = {key: old.get(key) for key in M365TenantArgs.model_fields}
+        mode, name, tenant_id = old.get("mode"), old["domain"], old.get("tenant_id")
+        if mode == "partner":
+            inputs["tenant_id"] = None
+        if not tenant_id:
+            return ReadResult("", {}, None)
+        graph = GraphClient(settings, tenant_id)
+        try:
+            graph.organization()
+        except errors.NotFound:
+            log.warning("read %s: tenant %s no longer exists", name, tenant_id)
+            return ReadResult("", {}, None)
+        live = dict(old)
+        domain = graph.get_domain(name)
+        live["domain_present"] = domain is not None
+        live["domain_verified"] = bool(domain and domain.is_verified)
+        if domain is not None and not domain.is_verified:
+            live["verification_txt"] = graph.verification_txt(name)
+        seats = self._live_seats(settings, tenant_id, str(mode), str(old.get("licence")))
+        if seats is not None:
+            live["seats"] = seats
+        live["tenant_smtp_auth"] = self._exchange(settings, tenant_id).get_tenant_smtp_auth()
+        enabled = _security_defaults(graph, None)
+        if enabled is not None:
+            live["security_defaults"] = enabled
+        return ReadResult(id_, live, inputs)
+
+    def delete(self, _id: str, props: dict[str, Any]) -> None:
+        from providers.clients.graph import GraphClient
+
+        settings = config.current()
+        old = normalise(props)
+        domain, tenant_id = old["domain"], old.get("tenant_id")
+        if tenant_id:
+            graph = GraphClient(settings, tenant_id)
+            try:
+                refs = graph.domain_references(domain)
+                if refs:
+                    shown = ", ".join(refs[:20]) + (f" and {len(refs) - 20} more" if len(refs) > 20 else "")
+                    raise errors.Conflict(
+                        f"domain {domain} is still used in tenant {tenant_id} by {len(refs)} object(s): {shown}; "
+                        "delete those mailboxes (and purge them) before removing the domain", api="coldfleet")
+                try:
+                    graph.delete_domain(domain)
+                except errors.BadRequest as error:  # soft-deleted users keep their UPN for 30 days
+                    raise errors.Conflict(
+                        f"domain {domain} cannot be removed from tenant {tenant_id} yet ({error}); deleted mailboxes "
+                        "still hold it for 30 days: enable coldfleet:purgeDeletedUsers or purge them in Entra "
+                        "(Deleted users), then run destroy again", api="coldfleet") from None
+                log.info("delete %s: removed the domain from tenant %s", domain, tenant_id)
+            except errors.NotFound:
+                log.info("delete %s: domain (or tenant %s) already gone", domain, tenant_id)
+        log.warning("delete %s: tenant %s and its subscriptions are kept (Partner Center cannot delete production "
+                    "tenants; subscriptions can be cancelled only within 7 days of purchase, in Partner Center)",
+                    domain, tenant_id)
+
+    # --- convergence -----------------------------------------------------------------------------------------------
+
+    def _converge(self, args: M365TenantArgs, old: dict[str, Any]) -> dict[str, Any]:
+        """Create or adopt the tenant, then bring licences, domain and settings to the declared state (idempotent)."""
+        from providers.clients.graph import GraphClient
+        from providers.clients.partner_center import PartnerCenterClient
+
+        settings = config.current()
+        admin_username, admin_password = old.get("admin_username"), old.get("admin_password")
+        customer_id: str | None = None
+        pc = PartnerCenterClient(settings)
+        if args.mode == "partner":
+            assert args.domain_prefix and args.contact
+            if old.get("tenant_id"):
+                tenant_id = old["tenant_id"]
+                initial = old.get("initial_domain") or f"{args.domain_prefix}.onmicrosoft.com"
+            else:
+                customer = self._ensure_customer(pc, args)
+                tenant_id, initial = customer.tenant_id or customer.id, customer.domain
+                admin_username = _admin_upn(customer.admin_username, initial)
+                admin_password = customer.admin_password
+            customer_id = tenant_id
+            if not pc.has_mca(customer_id):
+                pc.accept_mca(customer_id, first_name=args.contact.first_name, last_name=args.contact.last_name,
+                              email=args.contact.email)
+                log.info("%s: accepted the Microsoft Customer Agreement for %s", args.domain, customer_id)
+            graph = GraphClient(settings, tenant_id)
+        else:
+            assert args.tenant_id
+            tenant_id = args.tenant_id
+            graph = GraphClient(settings, tenant_id)
+            initial = self._check_existing(settings, graph, args)
+            customer_id = _our_customer(pc, tenant_id)
+        if customer_id is not None:
+            self._ensure_seats(pc, customer_id, args)
+        domain = graph.add_domain(args.domain)
+        txt = graph.verification_txt(args.domain)
+        # Seats we bought take a moment to show up in subscribedSkus; someone else's tenant must already have them.
+        sku_id = self._licence_sku(settings, graph, tenant_id, args, wait=customer_id is not None)
+        self._apply_settings(settings, graph, tenant_id, args)
+        outs = dict(args.model_dump(mode="json"))
+        outs.update(tenant_id=tenant_id, initial_domain=initial, verification_txt=txt, licence_sku_id=sku_id,
+                    admin_username=admin_username, admin_password=admin_password,
+                    domain_present=True, domain_verified=domain.is_verified)
+        return outs
+
+    def _ensure_customer(self, pc: Any, args: M365TenantArgs) -> Any:
+        from providers.clients.partner_center import Address
+
+        assert args.domain_prefix and args.address and args.contact and args.company_name
+        prefix = args.domain_prefix
+        customer = pc.find_customer(prefix)
+        if customer is not None and str(customer.domain).lower() != f"{prefix}.onmicrosoft.com":
+            customer = None  # a looser match by the client; only the exact initial domain is ours
+        if customer is not None:
+            if customer.country and customer.country.upper() != args.country:
+                raise errors.Conflict(
+                    f"{prefix}.onmicrosoft.com is our customer but was created in {customer.country.upper()}, not "
+                    f"{args.country}: data location is fixed at tenant creation; choose another domain_prefix",
+                    api="coldfleet")
+            log.info("%s: adopting existing customer %s (%s.onmicrosoft.com); its admin password is not known any "
+                     "more", args.domain, customer.id, prefix)
+            return customer
+        if not pc.domain_available(prefix):
+            raise errors.Conflict(
+                f"domain_prefix {prefix!r}: {prefix}.onmicrosoft.com is taken by a tenant that is not a customer of "
+                "this partner; choose another domain_prefix", api="coldfleet")
+        culture, language = residency.partner_culture(args.residency, args.country)
+        address = Address(**args.address.model_dump())
+        request_id = str(uuid.uuid5(REQUEST_NAMESPACE, f"{prefix}.onmicrosoft.com"))
+        customer = pc.create_customer(prefix=prefix, company_name=args.company_name, email=args.contact.email,
+                                      culture=culture, language=language, address=address, request_id=request_id)
+        log.info("%s: created customer tenant %s (%s)", args.domain, customer.tenant_id or customer.id, customer.domain)
+        return customer
+
+    def _check_existing(self, settings: config.Settings, graph: Any, args: M365TenantArgs) -> str:
+        """Fail early, listing what to grant, when the app cannot act in the tenant; return its initial domain."""
+        try:
+            org = graph.organization()
+        except (errors.PermissionDenied, errors.AuthenticationFailed, errors.BadRequest) as error:
+            raise errors.PermissionDenied(
+                f"coldfleet's app {settings.client_id} cannot act in tenant {args.tenant_id} ({error}). An "
+                f"administrator of that tenant must grant admin consent for the Microsoft Graph application "
+                f"permissions {', '.join(GRAPH_PERMISSIONS)} and {EXCHANGE_PERMISSIONS}", status=403,
+                api="coldfleet") from None
+        country = str(org.get("countryLetterCode") or "").upper()
+        if country and country != args.country:
+            raise errors.Conflict(f"tenant {args.tenant_id} is located in {country}, not {args.country}: set country "
+                                  f"to {country} (if residency allows it) or use another tenant", api="coldfleet")
+        for domain in org.get("verifiedDomains") or []:
+            if domain.get("isInitial"):
+                return str(domain.get("name"))
+        return ""
+
+    def _subscriptions(self, pc: Any, customer_id: str, licence: str) -> list[Any]:
+        product, sku, _part = PRODUCTS[licence]
+        prefix = f"{product}:{sku}".upper()
+        return [s for s in pc.subscriptions(customer_id)
+                if str(s.offer_id).upper().startswith(prefix) and str(s.status).lower() not in INACTIVE]
+
+    def _ensure_seats(self, pc: Any, customer_id: str, args: M365TenantArgs) -> bool:
+        """Buy the declared seats, or change the quantity; True when something was bought or changed."""
+        product, sku, _part = PRODUCTS[args.licence]
+        subs = self._subscriptions(pc, customer_id, args.licence)
+        total = sum(s.quantity for s in subs)
+        if not subs:
+            item = pc.catalog_item(product, sku, args.country)
+            pc.buy(customer_id, item, args.seats)
+            log.info("%s: bought %d seats of %s", args.domain, args.seats, args.licence)
+            return True
+        if total == args.seats:
+            return False
+        first = subs[0]
+        quantity = first.quantity + args.seats - total
+        if quantity < 1:
+            raise errors.BadRequest(f"seats: cannot reduce {args.licence} to {args.seats}: other subscriptions already "
+                                    f"hold {total - first.quantity} seats", api="coldfleet")
+        pc.set_quantity(customer_id, first.id, quantity)
+        log.info("%s: changed %s seats from %d to %d", args.domain, args.licence, total, args.seats)
+        return True
+
+    def _live_seats(self, settings: config.Settings, tenant_id: str, mode: str, licence: str) -> int | None:
+        from providers.clients.partner_center import PartnerCenterClient
+
+        pc = PartnerCenterClient(settings)
+        customer_id = tenant_id if mode == "partner" else _our_customer(pc, tenant_id)
+        if customer_id is None or licence not in PRODUCTS:
+            return None  # not our customer: seats are the tenant owner's business
+        return sum(s.quantity for s in self._subscriptions(pc, customer_id, licence))
+
+    def _licence_sku(self, settings: config.Settings, graph: Any, tenant_id: str, args: M365TenantArgs, *,
+                     wait: bool) -> str:
+        part = PRODUCTS[args.licence][2]
+
+        def find() -> str | None:
+            for sku in graph.subscribed_skus():
+                if sku.sku_part_number.upper() == part:
+                    if sku.enabled < args.seats:
+                        log.warning("%s: %s has %d enabled units, fewer than %d seats", args.domain, part, sku.enabled,
+                                    args.seats)
+                    return str(sku.sku_id)
+            return None
+
+        found = find() if not wait else poll(f"licence {part} in tenant {tenant_id}", find, settings)
+        if found is None:
+            raise errors.NotFound(f"tenant {tenant_id} has no {part} subscription ({args.licence}); buy it there or "
+                                  "change licence", api="coldfleet")
+        return found
+
+    def _exchange(self, settings: config.Settings, tenant_id: str) -> Any:
+        from providers.clients.exchange import ExchangeClient
+
+        return ExchangeClient(settings, tenant_id)
+
+    def _apply_settings(self, settings: config.Settings, graph: Any, tenant_id: str, args: M365TenantArgs) -> None:
+        exchange = self._exchange(settings, tenant_id)
+        if exchange.get_tenant_smtp_auth() != args.tenant_smtp_auth:
+            exchange.set_tenant_smtp_auth(args.tenant_smtp_auth)
+            log.info("%s: tenant SMTP AUTH %s", args.domain, "enabled" if args.tenant_smtp_auth else "disabled")
+        _security_defaults(graph, args.security_defaults)
+        if args.sequencer_app_id:
+            log.warning(
+                "%s: admin consent for sequencer app %s is recorded, not granted: grant it in the tenant (Graph: POST "
+                "/servicePrincipals {appId}, then POST /oauth2PermissionGrants with consentType AllPrincipals for "
+                "IMAP.AccessAsUser.All and SMTP.Send on Office 365 Exchange Online)", args.domain,
+                args.sequencer_app_id)
+
+
+def _admin_upn(username: str | None, initial_domain: str) -> str | None:
+    if not username:
+        return None
+    return username if "@" in username else f"{username}@{initial_domain}"
+
+
+def _our_customer(pc: Any, tenant_id: str) -> str | None:
+    """The Partner Center customer id when the tenant is our customer (Partner Center uses the tenant id)."""
+    try:
+        customer = pc.get_customer(tenant_id)
+    except (errors.NotFound, errors.PermissionDenied):
+        return None
+    return customer.id if customer is not None else None
+
+
+def _security_defaults(graph: Any, want: bool | None) -> bool | None:
+    """Read (`want` None) or enforce security defaults; None when this Graph endpoint does not offer the policy.
+
+    GraphClient has no typed method for the policy, so this goes through `$batch`, which takes any relative URL.
+    """
+    try:
+        got = {r["id"]: r for r in graph.batch([{"id": "get", "method": "GET", "url": SECURITY_DEFAULTS_URL}])}["get"]
+        if got["status"] == 200 and want is not None and bool(got["body"].get("isEnabled")) != want:
+            patch = [{"id": "set", "method": "PATCH", "url": SECURITY_DEFAULTS_URL, "body": {"isEnabled": want},
+                      "headers": {"Content-Type": "application/json"}}]
+            got = {r["id"]: r for r in graph.batch(patch)}["set"]
+            if got["status"] in (200, 204):
+                log.info("security defaults %s", "enabled" if want else "disabled")
+                return want
+    except errors.PermissionDenied:
+        raise
+    except errors.ClientError as error:
+        log.warning("security defaults: not available at this Graph endpoint (%s); recorded as declared only", error)
+        return None
+    if got["status"] == 403:
+        raise errors.PermissionDenied("security defaults need the Graph permission Policy.ReadWrite.SecurityDefaults",
+                                      status=403, api="graph")
+    if got["status"] == 200 and isinstance(got.get("body"), dict):
+        return bool(got["body"].get("isEnabled"))
+    if got["status"] in (200, 204):
+        return want
+    log.warning("security defaults: Graph answered %s; recorded as declared only", got["status"])
+    return None
+
+
+class M365Tenant(pulumi.dynamic.Resource, module="coldfleet", name="M365Tenant"):
+    """One Microsoft 365 tenant holding one sending domain; `admin_password` is a secret output."""
+
+    domain: pulumi.Output[str]
+    mode: pulumi.Output[str]
+    residency: pulumi.Output[str]
+    country: pulumi.Output[str]
+    licence: pulumi.Output[str]
+    seats: pulumi.Output[int]
+    tenant_id: pulumi.Output[str]
+    initial_domain: pulumi.Output[str]
+    verification_txt: pulumi.Output[str]
+    licence_sku_id: pulumi.Output[str]
+    admin_username: pulumi.Output[str | None]
+    admin_password: pulumi.Output[str | None]
+    domain_present: pulumi.Output[bool]
+    domain_verified: pulumi.Output[bool]
+
+    OUTPUTS: ClassVar[tuple[str, ...]] = ("initial_domain", "verification_txt", "licence_sku_id", "admin_username",
+                                          "admin_password", "domain_present", "domain_verified")
+
+    def __init__(self, resource_name: str, args: dict[str, Any] | None = None,
+                 opts: pulumi.ResourceOptions | None = None, **kwargs: Any) -> None:
+        props: dict[str, Any] = {"tenant_id": None, **dict(args or {}), **kwargs}
+        props.update({name: None for name in self.OUTPUTS if name not in props})
+        secret = pulumi.ResourceOptions(additional_secret_outputs=["admin_password"])
+        super().__init__(M365TenantProvider(), resource_name, props, pulumi.ResourceOptions.merge(opts, secret))
+

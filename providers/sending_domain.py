@@ -1,0 +1,276 @@
+"""SendingDomain: the domain is registered (Name.com) or brought by the user, its DNS zone exists, and it is delegated.
+
+create: ensure the zone (Cloudflare: create or adopt; RFC 2136: must already exist), then for `registrar: namecom`
+adopt a registration that is already ours or buy the domain — never above `max_price`, never a premium name without
+one — with the zone's nameservers and an idempotency key derived from the domain alone, so a crash after the purchase
+and a retry replays the first order instead of buying twice. For `registrar: byo` we output the nameservers the user
+must delegate to.
+
+`delegated`: for `namecom`, the registrar's nameservers are the zone's. For `byo` it is the check we can make without
+the registrar: the authoritative server answers the zone's apex (its NS RRset). That proves the zone is served, not
+that the parent (TLD) delegates to it — a resolver walking from the root may still not find the zone.
+
+Replace keys: `domain` (another domain is another resource) and `dns_backend` (the zone, its id and its nameservers
+belong to one backend; moving them is a migration, not an in-place edit). Registrations and zones are never deleted:
+they cost money and are hard to get back. `release_registration_on_destroy` only turns autorenew off, and
+`delete_zone_on_destroy` must be set explicitly to drop the zone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from typing import Annotated, Any, ClassVar, Literal
+
+import pulumi
+from pulumi.dynamic import CreateResult, DiffResult, ReadResult, Resource, UpdateResult
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from providers import config
+from providers.base import BaseProvider
+from providers.clients.dns import ZoneInfo, authoritative_query, backend_for
+from providers.clients.errors import BadRequest, ClientError, Conflict, NotFound, OwnershipConflict
+from providers.clients.registrar import Availability, Registrar, Registration, registrar_for
+from providers.config import Settings
+
+log = logging.getLogger(__name__)
+
+
+def check_domain(value: str) -> str:
+    """A lowercase FQDN (IDNA/punycode, no trailing dot) with at least two labels."""
+    name = value.strip().rstrip(".").lower()
+    try:
+        name = name.encode("idna").decode("ascii")
+    except UnicodeError:
+        raise ValueError(f"{value!r} is not a valid domain name") from None
+    labels = name.split(".")
+    ok = len(labels) >= 2 and len(name) <= 253 and all(
+        0 < len(label) <= 63 and label[0] != "-" and label[-1] != "-" and all(c.isalnum() or c == "-" for c in label)
+        for label in labels
+    )
+    if not ok or labels[-1].isdigit():
+        raise ValueError(f"{value!r} is not a valid domain name")
+    return name
+
+
+DomainName = Annotated[str, AfterValidator(check_domain)]
+
+
+class SendingDomainArgs(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    domain: DomainName
+    dns_backend: Literal["cloudflare", "rfc2136"]
+    registrar: Literal["namecom", "byo"]
+    max_price: float | None = Field(default=None, gt=0)
+    delete_zone_on_destroy: bool = False
+    release_registration_on_destroy: bool = False
+
+
+class RegistrationRefused(RuntimeError):
+    """We will not buy this domain (unavailable, too expensive, premium without a ceiling)."""
+
+
+def idempotency_key(domain: str) -> str:
+    """The same key for every attempt to register `domain`: Name.com replays the first order for it."""
+    return "coldfleet-" + hashlib.sha256(f"coldfleet:register:{domain}".encode()).hexdigest()[:40]
+
+
+def same_nameservers(a: tuple[str, ...] | list[str], b: tuple[str, ...] | list[str]) -> bool:
+    def norm(names: tuple[str, ...] | list[str]) -> set[str]:
+        return {n.strip().rstrip(".").lower() for n in names}
+
+    return norm(a) == norm(b)
+
+
+def purchase_price(args: SendingDomainArgs, avail: Availability) -> float:
+    """The exact price to pay, or RegistrationRefused saying why not."""
+    domain = args.domain
+    if not avail.purchasable:
+        raise RegistrationRefused(
+            f"{domain} is not available for registration (registered by someone else?); "
+            "use registrar: byo if you own it at another registrar"
+        )
+    if avail.price is None:
+        raise RegistrationRefused(f"the registrar gave no price for {domain}; refusing to buy blind")
+    if avail.premium and args.max_price is None:
+        raise RegistrationRefused(
+            f"{domain} is a premium domain at {avail.price:.2f}; set max_price to at least that to buy it"
+        )
+    if args.max_price is not None and avail.price > args.max_price:
+        raise RegistrationRefused(f"{domain} costs {avail.price:.2f}, above max_price {args.max_price:.2f}")
+    return avail.price
+
+
+class SendingDomainProvider(BaseProvider):
+    ARGS: ClassVar[type[BaseModel]] = SendingDomainArgs
+    DIFF_KEYS: ClassVar[tuple[str, ...]] = (
+        "domain",
+        "dns_backend",
+        "registrar",
+        "max_price",
+        "delete_zone_on_destroy",
+        "release_registration_on_destroy",
+    )
+    REPLACE_KEYS: ClassVar[tuple[str, ...]] = ("domain", "dns_backend")
+
+    # -- lifecycle -------------------------------------------------------------------------------------------------
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        args = self.parse(props)
+        return CreateResult(args.domain, self._converge(config.current(), args, ours=False))
+
+    def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        args = self.parse(news)
+        # A registration we recorded as ours stays ours even when its nameservers drifted or the key expired.
+        ours = bool(olds.get("registered")) and olds.get("registrar") == "namecom"
+        return UpdateResult(self._converge(config.current(), args, ours=ours))
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        result = super().diff(_id, olds, news)
+        if result.changes or olds.get("delegated") is not False or news.get("registrar") != "namecom":
+            return result
+        # Drift found by a refresh: the registrar no longer points at our zone; an update re-points it.
+        return DiffResult(changes=True, replaces=[], stables=list(self.DIFF_KEYS), delete_before_replace=False)
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        args = self.parse(props)
+        settings = config.current()
+        zone = backend_for(settings, args.dns_backend).find_zone(args.domain)
+        if zone is None:
+            log.info("read: zone %s is gone", args.domain)
+            return ReadResult("", {})
+        reg = registrar_for(settings, "namecom").get(args.domain) if args.registrar == "namecom" else None
+        inputs = args.model_dump(mode="json")
+        return ReadResult(id_, self._outputs(settings, args, zone, reg), inputs)
+
+    def delete(self, _id: str, props: dict[str, Any]) -> None:
+        args = self.parse(props)
+        settings = config.current()
+        if args.registrar == "namecom" and args.release_registration_on_destroy:
+            registrar = registrar_for(settings, "namecom")
+            if registrar.get(args.domain) is not None:
+                registrar.set_autorenew(args.domain, False)
+                log.info("delete: autorenew off for %s; the registration runs out at its expiry", args.domain)
+        if args.delete_zone_on_destroy:
+            try:
+                backend_for(settings, args.dns_backend).delete_zone(args.domain)
+            except NotFound:
+                pass
+            log.info("delete: zone %s deleted", args.domain)
+        else:
+            log.info("delete: zone %s kept (delete_zone_on_destroy is false)", args.domain)
+
+    # -- steps -----------------------------------------------------------------------------------------------------
+
+    def _converge(self, settings: Settings, args: SendingDomainArgs, *, ours: bool) -> dict[str, Any]:
+        zone = backend_for(settings, args.dns_backend).ensure_zone(args.domain)
+        reg = None
+        if args.registrar == "namecom":
+            reg = self._ensure_registration(registrar_for(settings, "namecom"), args, zone, ours=ours)
+        return self._outputs(settings, args, zone, reg)
+
+    def _ensure_registration(
+        self, registrar: Registrar, args: SendingDomainArgs, zone: ZoneInfo, *, ours: bool
+    ) -> Registration:
+        domain, nameservers, key = args.domain, list(zone.nameservers), idempotency_key(args.domain)
+        reg = registrar.get(domain)
+        if reg is None:
+            price = purchase_price(args, registrar.check(domain))
+            log.info("registering %s for %.2f", domain, price)
+            reg = registrar.register(domain, price=price, nameservers=nameservers, idempotency_key=key)
+        elif not same_nameservers(reg.nameservers, nameservers) and not ours:
+            self._claim(registrar, args, nameservers, key, reg)
+        if not same_nameservers(reg.nameservers, nameservers):
+            log.info("pointing %s at %s", domain, nameservers)
+            reg = registrar.set_nameservers(domain, nameservers)
+        return reg
+
+    @staticmethod
+    def _claim(
+        registrar: Registrar, args: SendingDomainArgs, nameservers: list[str], key: str, found: Registration
+    ) -> None:
+        """A registration that points elsewhere is ours only if Name.com replays our own order for our key.
+
+        The replay answers the first order as it was (old nameservers), so the caller keeps comparing `found`.
+        """
+        domain = args.domain
+        price = args.max_price if args.max_price is not None else 0.01
+        try:
+            registrar.register(domain, price=price, nameservers=nameservers, idempotency_key=key)
+            log.info("%s: Name.com replayed our order; adopting the registration", domain)
+            return
+        except (BadRequest, Conflict, NotFound):
+            pass  # no order of ours under that key: the fresh attempt was refused (the domain is taken)
+        raise OwnershipConflict(
+            f"{domain} is in the Name.com account but delegates to {sorted(found.nameservers)}, not to the zone's "
+            f"{sorted(nameservers)}, and coldfleet did not register it; point it at the zone yourself, or use "
+            "registrar: byo",
+            api="namecom",
+        )
+
+    def _outputs(
+        self, settings: Settings, args: SendingDomainArgs, zone: ZoneInfo, reg: Registration | None
+    ) -> dict[str, Any]:
+        if args.registrar == "namecom":
+            delegated = reg is not None and same_nameservers(reg.nameservers, zone.nameservers)
+        else:
+            delegated = self._zone_answers(settings, args.domain)
+        return {
+            **args.model_dump(mode="json"),
+            "zone_id": zone.zone_id,
+            "nameservers": list(zone.nameservers),
+            "registered": reg is not None,
+            "registration_expires": reg.expire_date if reg is not None else None,
+            "delegated": delegated,
+        }
+
+    @staticmethod
+    def _zone_answers(settings: Settings, domain: str) -> bool:
+        try:
+            # The zone's apex NS answered with authority: the zone is served (SOA is not in the client's types).
+            return bool(authoritative_query(settings, domain, domain, "NS"))
+        except ClientError as error:
+            log.info("delegation check for %s failed: %s", domain, error)
+            return False
+
+
+class SendingDomain(Resource, module="coldfleet", name="SendingDomain"):
+    domain: pulumi.Output[str]
+    dns_backend: pulumi.Output[str]
+    registrar: pulumi.Output[str]
+    max_price: pulumi.Output[float | None]
+    delete_zone_on_destroy: pulumi.Output[bool]
+    release_registration_on_destroy: pulumi.Output[bool]
+    zone_id: pulumi.Output[str]
+    nameservers: pulumi.Output[list[str]]
+    registered: pulumi.Output[bool]
+    registration_expires: pulumi.Output[str | None]
+    delegated: pulumi.Output[bool]
+
+    def __init__(
+        self,
+        resource_name: str,
+        *,
+        domain: pulumi.Input[str],
+        dns_backend: pulumi.Input[str],
+        registrar: pulumi.Input[str],
+        max_price: pulumi.Input[float] | None = None,
+        delete_zone_on_destroy: pulumi.Input[bool] = False,
+        release_registration_on_destroy: pulumi.Input[bool] = False,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        props = {
+            "domain": domain,
+            "dns_backend": dns_backend,
+            "registrar": registrar,
+            "max_price": max_price,
+            "delete_zone_on_destroy": delete_zone_on_destroy,
+            "release_registration_on_destroy": release_registration_on_destroy,
+            "zone_id": None,
+            "nameservers": None,
+            "registered": None,
+            "registration_expires": None,
+            "delegated": None,
+        }
+        super().__init__(SendingDomainProvider(), resource_name, props, opts)

@@ -1,0 +1,126 @@
+"""Plain-HTTP admin app of the sandbox: state for test assertions, fault knobs, settings, zones by hand.
+
+Local and unauthenticated on purpose (127.0.0.1 only): it is the test harness's and the CLI's back door.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+from collections.abc import Callable
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from sandbox import faults
+from sandbox.world import Dns, Faults, World
+
+log = logging.getLogger(__name__)
+
+FAULT_FIELDS = {f.name: f for f in dataclasses.fields(Faults)}
+SETTINGS = ("mailbox_provisioning_delay_s",)
+
+
+def _plain(value: Any) -> Any:
+    """JSON-able view of dataclasses, sets and dicts (the World lock and token values left out)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)
+                if f.name != "lock" and hasattr(value, f.name)}
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (set, frozenset)):
+        return sorted(_plain(v) for v in value)
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return str(value)
+
+
+def world_view(world: World) -> dict[str, Any]:
+    with world.lock:
+        view = _plain(world)
+        view["tokens"] = [
+            {"client_id": t.client_id, "tenant_id": t.tenant_id, "audience": t.audience, "expires_at": t.expires_at}
+            for t in world.tokens.values()
+        ]
+    return view
+
+
+def _error(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status)
+
+
+def create_admin_app(world: World, dns: Dns, doubles: dict[str, Starlette], info: Callable[[], dict[str, Any]],
+                     zones: Callable[[], list[str]] | None = None) -> Starlette:
+    """`info()` gives the instance id and endpoints once the sandbox listens; `zones()` lists BIND's zones."""
+
+    async def health(_: Request) -> Response:
+        current = info()
+        return JSONResponse({"status": "ok", "instance": current.get("instance"), "pid": os.getpid()})
+
+    async def state(_: Request) -> Response:
+        body: dict[str, Any] = {"world": world_view(world), "requests": faults.stats(),
+                                "doubles": sorted(doubles)}
+        extra: dict[str, Any] = {}
+        for name, app in doubles.items():
+            snapshot = getattr(app.state, "admin_state", None)
+            if callable(snapshot):
+                with world.lock:
+                    extra[name] = _plain(snapshot())
+        body["state"] = extra
+        if zones is not None:
+            body["zones"] = await run_in_threadpool(zones)
+        return JSONResponse(body)
+
+    async def set_faults(request: Request) -> Response:
+        data = await request.json()
+        double = data.pop("double", None) if isinstance(data, dict) else None
+        if not isinstance(double, str) or not double:
+            return _error(400, "body must be an object with 'double'")
+        unknown = sorted(set(data) - set(FAULT_FIELDS))
+        if unknown:
+            return _error(400, f"unknown fault knobs: {', '.join(unknown)}")
+        with world.lock:
+            current = world.faults_for(double)
+            updated = dataclasses.replace(current, **data)
+            world.faults[double] = updated
+        log.info("faults for %s: %s", double, updated)
+        return JSONResponse({"double": double, **dataclasses.asdict(updated)})
+
+    async def reset(_: Request) -> Response:
+        with world.lock:
+            world.faults.clear()
+        faults.reset()
+        return JSONResponse({"status": "reset"})
+
+    async def settings(request: Request) -> Response:
+        data = await request.json()
+        if not isinstance(data, dict) or set(data) - set(SETTINGS):
+            return _error(400, f"settings: only {', '.join(SETTINGS)}")
+        with world.lock:
+            for key, value in data.items():
+                setattr(world, key, float(value))
+            return JSONResponse({key: getattr(world, key) for key in SETTINGS})
+
+    async def add_zone(request: Request) -> Response:
+        data = await request.json()
+        name = data.get("name") if isinstance(data, dict) else None
+        if not isinstance(name, str) or not name.strip("."):
+            return _error(400, "body must be {'name': <zone>}")
+        await run_in_threadpool(dns.add_zone, name)
+        return JSONResponse({"name": name.rstrip(".").lower(), "nameservers": dns.nameservers()}, status_code=201)
+
+    return Starlette(routes=[
+        Route("/health", health, methods=["GET"]),
+        Route("/state", state, methods=["GET"]),
+        Route("/faults", set_faults, methods=["POST"]),
+        Route("/reset", reset, methods=["POST"]),
+        Route("/settings", settings, methods=["POST"]),
+        Route("/zones", add_zone, methods=["POST"]),
+    ])

@@ -1,0 +1,1 @@
+"""Partner Center double: customers (tenants), MCA attestation, availabilities, carts, checkout, subscriptions."""

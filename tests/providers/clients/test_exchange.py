@@ -1,0 +1,178 @@
+"""ExchangeClient against the Exchange double over HTTPS: DKIM with CNAMEs published at BIND, SMTP AUTH, paging,
+retries. The tenant comes from the Partner Center client; the custom domain is verified through the Graph double.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+import dns.query
+import dns.rcode
+import dns.tsigkeyring
+import dns.update
+import httpx
+import pytest
+
+from providers.clients import errors, exchange
+from providers.clients.exchange import ExchangeClient
+from providers.clients.partner_center import Address, Customer, PartnerCenterClient
+from providers.clients.transport import bearer_token
+from sandbox.testing import SandboxHandle
+
+GRAPH = "https://graph.microsoft.com/.default"
+
+
+def publish(sandbox: SandboxHandle, zone: str, name: str, rdtype: str, values: list[str]) -> None:
+    """Replace an RRset at BIND with a TSIG-signed RFC 2136 update (deletes and adds in one message)."""
+    d = sandbox.info["dns"]
+    keyring = dns.tsigkeyring.from_text({d["tsig_key_name"]: d["tsig_secret"]})
+    update = dns.update.UpdateMessage(zone, keyring=keyring, keyalgorithm=d["tsig_algorithm"])
+    update.replace(f"{name}.", 300, rdtype, *values)
+    assert dns.query.tcp(update, d["server"], port=d["port"], timeout=5).rcode() == dns.rcode.NOERROR
+
+
+def graph(sandbox: SandboxHandle, tenant_id: str) -> httpx.Client:
+    token = bearer_token(sandbox.settings, tenant_id, GRAPH, api="test")
+    return httpx.Client(base_url=sandbox.endpoints["graph"], verify=sandbox.ca_cert,
+                        headers={"Authorization": f"Bearer {token}"})
+
+
+@pytest.fixture(scope="module")
+def customer(sandbox: SandboxHandle) -> Customer:
+    pc = PartnerCenterClient(sandbox.settings)
+    prefix = "ex" + uuid.uuid4().hex[:10]
+    created = pc.create_customer(prefix=prefix, company_name="Exo Test", email="ops@example.test", culture="en-US",
+                                 language="en", request_id=str(uuid.uuid4()),
+                                 address=Address("A", "B", "1 Main St", "Seattle", "WA", "98101", "US"))
+    pc.accept_mca(created.id, first_name="A", last_name="B", email="a@example.test")
+    pc.buy(created.id, pc.catalog_item("CFQ7TTC0LH16", "0001", "US"), 2)
+    return created
+
+
+def verified_domain(sandbox: SandboxHandle, tenant_id: str) -> str:
+    domain = f"d{uuid.uuid4().hex[:10]}.example"
+    sandbox.add_zone(domain)
+    with graph(sandbox, tenant_id) as g:
+        created = g.post("/domains", json={"id": domain})
+        if created.status_code == 501:
+            pytest.skip("the Graph double is not available in this build")
+        assert created.status_code == 201, created.text
+        records = g.get(f"/domains/{domain}/verificationDnsRecords").json()["value"]
+        txt = next(r["text"] for r in records if r["recordType"].lower() == "txt")
+        publish(sandbox, domain, domain, "TXT", [f'"{txt}"'])
+        assert g.post(f"/domains/{domain}/verify").status_code == 200
+    return domain
+
+
+def test_dkim_new_get_enable(sandbox: SandboxHandle, customer: Customer) -> None:
+    domain = verified_domain(sandbox, customer.tenant_id)
+    client = ExchangeClient(sandbox.settings, customer.tenant_id)
+    assert client.get_dkim(domain) is None
+
+    created = client.new_dkim(domain)
+    assert created.domain == domain and not created.enabled and created.status == "CnameMissing"
+    assert created.selector1_cname.startswith(f"selector1-{domain.replace('.', '-')}._domainkey.")
+    assert client.get_dkim(domain) == created
+    assert client.new_dkim(domain) == created  # idempotent
+
+    with pytest.raises(errors.NotReady) as exc:
+        client.set_dkim_enabled(domain, True)
+    assert exc.value.code == "ValidationException"
+
+    for n, target in ((1, created.selector1_cname), (2, created.selector2_cname)):
+        publish(sandbox, domain, f"selector{n}._domainkey.{domain}", "CNAME", [target + "."])
+    client.set_dkim_enabled(domain, True)
+    enabled = client.get_dkim(domain)
+    assert enabled is not None and enabled.enabled and enabled.status == "Valid"
+    assert sandbox.admin_state()["world"]["tenants"][customer.tenant_id]["dkim"][domain]["enabled"] is True
+
+    client.set_dkim_enabled(domain, False)
+    disabled = client.get_dkim(domain)
+    assert disabled is not None and not disabled.enabled
+
+
+def test_new_dkim_for_unknown_domain_is_not_found(sandbox: SandboxHandle, customer: Customer) -> None:
+    with pytest.raises(errors.NotFound) as exc:
+        ExchangeClient(sandbox.settings, customer.tenant_id).new_dkim("not-in-this-tenant.example")
+    assert exc.value.code == "ManagementObjectNotFoundException" and exc.value.status == 404
+
+
+def test_tenant_smtp_auth(sandbox: SandboxHandle, customer: Customer) -> None:
+    client = ExchangeClient(sandbox.settings, customer.tenant_id)
+    assert client.get_tenant_smtp_auth() is False  # off for new tenants
+    client.set_tenant_smtp_auth(True)
+    assert client.get_tenant_smtp_auth() is True
+    client.set_tenant_smtp_auth(False)
+    assert client.get_tenant_smtp_auth() is False
+
+
+def test_mailbox_smtp_auth(sandbox: SandboxHandle, customer: Customer) -> None:
+    previous = sandbox.admin_state()["world"]["mailbox_provisioning_delay_s"]
+    sandbox.set_mailbox_delay(0)
+    upn = f"m{uuid.uuid4().hex[:8]}@{customer.domain}"
+    with graph(sandbox, customer.tenant_id) as g:
+        user = g.post("/users", json={
+            "accountEnabled": True, "displayName": "Mail User", "mailNickname": upn.split("@")[0],
+            "userPrincipalName": upn, "usageLocation": "US",
+            "passwordProfile": {"password": "Xy7!" + uuid.uuid4().hex, "forceChangePasswordNextSignIn": False}})
+        if user.status_code == 501:
+            pytest.skip("the Graph double is not available in this build")
+        sku = next(s["skuId"] for s in g.get("/subscribedSkus").json()["value"]
+                   if s["skuPartNumber"] == "EXCHANGESTANDARD")
+        g.post(f"/users/{user.json()['id']}/assignLicense",
+               json={"addLicenses": [{"skuId": sku}], "removeLicenses": []}).raise_for_status()
+    sandbox.set_mailbox_delay(previous)
+
+    client = ExchangeClient(sandbox.settings, customer.tenant_id)
+    assert client.get_mailbox_smtp_auth(upn) is None  # follows the tenant
+    client.set_mailbox_smtp_auth(upn, True)
+    assert client.get_mailbox_smtp_auth(upn) is True
+    client.set_mailbox_smtp_auth(upn, False)
+    assert client.get_mailbox_smtp_auth(upn) is False
+    with pytest.raises(errors.NotFound):
+        client.get_mailbox_smtp_auth(f"ghost@{customer.domain}")
+
+
+def test_invoke_follows_next_links(sandbox: SandboxHandle, customer: Customer,
+                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    client = ExchangeClient(sandbox.settings, customer.tenant_id)
+    domain = verified_domain(sandbox, customer.tenant_id)
+    client.new_dkim(domain)
+    monkeypatch.setattr(exchange, "PAGE_SIZE", 1)
+    before = sandbox.request_counts("exchange").get("requests", 0)
+    rows = client.invoke("Get-DkimSigningConfig")
+    domains = [r["Domain"] for r in rows]
+    assert domains[0] == customer.domain and domain in domains
+    assert sandbox.request_counts("exchange")["requests"] - before == len(rows)  # one page per row
+
+
+def test_unknown_cmdlet_is_bad_request(sandbox: SandboxHandle, customer: Customer) -> None:
+    with pytest.raises(errors.BadRequest) as exc:
+        ExchangeClient(sandbox.settings, customer.tenant_id).invoke("Get-Nothing")
+    assert exc.value.code == "CommandNotFoundException"
+
+
+def test_retries_on_429_are_counted(sandbox: SandboxHandle, customer: Customer,
+                                    caplog: pytest.LogCaptureFixture) -> None:
+    client = ExchangeClient(sandbox.settings, customer.tenant_id)
+    client.get_tenant_smtp_auth()  # token cached
+    sandbox.reset_faults()
+    sandbox.set_faults("exchange", next_429=2, retry_after_s=0)
+    with caplog.at_level(logging.WARNING, logger="providers.clients.transport"):
+        client.set_tenant_smtp_auth(False)
+    assert sandbox.request_counts("exchange") == {"requests": 3, "429": 2}
+    assert sum("HTTP 429" in r.getMessage() for r in caplog.records) == 2
+
+
+def test_write_quota_exhausted_raises_throttled(sandbox: SandboxHandle, customer: Customer,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    sleeps: list[float] = []
+    monkeypatch.setattr("providers.clients.transport._sleep", sleeps.append)
+    client = ExchangeClient(sandbox.settings, customer.tenant_id)
+    sandbox.set_faults("exchange", write_quota=1, write_window_s=60)
+    client.set_tenant_smtp_auth(False)
+    with pytest.raises(errors.Throttled) as exc:
+        client.set_tenant_smtp_auth(False)
+    assert exc.value.retry_after is not None and exc.value.retry_after >= 1
+    assert len(sleeps) == 4 and all(s >= 1 for s in sleeps)  # honoured Retry-After between the 5 attempts

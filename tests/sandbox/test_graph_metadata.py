@@ -1,0 +1,279 @@
+"""The honest-double test: every property the Graph double returns exists in Microsoft's v1.0 metadata (CSDL) with a
+JSON type that fits its Edm type.
+
+Drives the double in-process (Starlette TestClient, a dict-backed DNS) through every endpoint, including a user read
+with every selectable property and the bodies inside a $batch answer, then walks each JSON answer against the entity
+or complex type the endpoint returns (`@odata.type` where present; annotations are allowed).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import time
+import uuid
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, cast
+
+import pytest
+from starlette.testclient import TestClient
+
+from sandbox.graph import create_app, default_skus, serialize
+from sandbox.world import App, Dns, Tenant, Token, User, World
+
+CSDL_CANDIDATES = (
+    Path(__file__).parent / "data" / "msgraph-v1.0.csdl",
+    Path("/work/shared/reference/msgraph-v1.0.csdl"),
+)
+EDM = "{http://docs.oasis-open.org/odata/ns/edm}"
+GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+ERROR_KEYS = {"code", "message", "details", "innerError"}
+
+
+@dataclass
+class TypeDef:
+    kind: str  # entity | complex | enum
+    base: str | None = None
+    props: dict[str, tuple[str, bool]] = field(default_factory=dict)  # name -> (type, nullable)
+    members: set[str] = field(default_factory=set)
+
+
+class Metadata:
+    def __init__(self, path: Path) -> None:
+        self.types: dict[str, TypeDef] = {}
+        aliases: dict[str, str] = {}
+        for schema in ET.parse(path).getroot().iter(f"{EDM}Schema"):
+            namespace = schema.get("Namespace", "")
+            if schema.get("Alias"):
+                aliases[schema.get("Alias", "")] = namespace
+            for node in schema:
+                tag = node.tag.removeprefix(EDM)
+                name = f"{namespace}.{node.get('Name')}"
+                if tag == "EnumType":
+                    self.types[name] = TypeDef("enum", members={m.get("Name", "") for m in node.iter(f"{EDM}Member")})
+                elif tag in ("EntityType", "ComplexType"):
+                    tdef = TypeDef("entity" if tag == "EntityType" else "complex", base=node.get("BaseType"))
+                    for prop in node:
+                        if prop.tag in (f"{EDM}Property", f"{EDM}NavigationProperty"):
+                            tdef.props[prop.get("Name", "")] = (prop.get("Type", ""), prop.get("Nullable") != "false")
+                    self.types[name] = tdef
+        self.aliases = aliases
+
+    def resolve(self, name: str) -> str:
+        name = name.removeprefix("#")
+        prefix, _, rest = name.partition(".")
+        if prefix in self.aliases:
+            return f"{self.aliases[prefix]}.{rest}"
+        return name
+
+    def props(self, type_name: str) -> dict[str, tuple[str, bool]]:
+        chain: dict[str, tuple[str, bool]] = {}
+        current: str | None = self.resolve(type_name)
+        while current:
+            tdef = self.types[current]
+            chain = {**tdef.props, **chain}
+            current = self.resolve(tdef.base) if tdef.base else None
+        return chain
+
+    def derives(self, child: str, parent: str) -> bool:
+        current: str | None = self.resolve(child)
+        while current:
+            if current == self.resolve(parent):
+                return True
+            base = self.types[current].base
+            current = self.resolve(base) if base else None
+        return False
+
+    def check(self, value: Any, type_name: str, where: str, nullable: bool = True) -> list[str]:
+        """Problems of `value` against the CSDL type (empty when it fits)."""
+        if type_name.startswith("Collection("):
+            if not isinstance(value, list):
+                return [f"{where}: expected a collection, got {value!r}"]
+            inner = type_name[len("Collection("):-1]
+            return [p for i, item in enumerate(value) for p in self.check(item, inner, f"{where}[{i}]", False)]
+        if value is None:
+            return [] if nullable else [f"{where}: null for a non-nullable {type_name}"]
+        if type_name.startswith("Edm."):
+            return [] if _edm_fits(value, type_name) else [f"{where}: {value!r} does not fit {type_name}"]
+        resolved = self.resolve(type_name)
+        tdef = self.types.get(resolved)
+        if tdef is None:
+            return [f"{where}: unknown type {type_name}"]
+        if tdef.kind == "enum":
+            ok = isinstance(value, str) and all(v.strip() in tdef.members for v in value.split(","))
+            return [] if ok else [f"{where}: {value!r} is not a member of {resolved}"]
+        if not isinstance(value, dict):
+            return [f"{where}: expected an object of {resolved}, got {value!r}"]
+        if "@odata.type" in value:
+            actual = self.resolve(value["@odata.type"])
+            if actual not in self.types or not self.derives(actual, resolved):
+                return [f"{where}: @odata.type {actual} is not {resolved} or derived from it"]
+            resolved = actual
+        props = self.props(resolved)
+        problems = []
+        for key, item in value.items():
+            if key.startswith("@") or "@" in key:
+                continue
+            if key not in props:
+                problems.append(f"{where}.{key}: no such property on {resolved}")
+                continue
+            prop_type, prop_nullable = props[key]
+            problems += self.check(item, prop_type, f"{where}.{key}", prop_nullable)
+        return problems
+
+
+def _edm_fits(value: Any, edm: str) -> bool:
+    if edm in ("Edm.String", "Edm.Binary", "Edm.Stream", "Edm.Duration"):
+        return isinstance(value, str)
+    if edm == "Edm.Boolean":
+        return isinstance(value, bool)
+    if edm in ("Edm.Int32", "Edm.Int64", "Edm.Int16", "Edm.Byte"):
+        return isinstance(value, int) and not isinstance(value, bool)
+    if edm in ("Edm.Double", "Edm.Single", "Edm.Decimal"):
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if edm == "Edm.Guid":
+        return isinstance(value, str) and bool(GUID.match(value))
+    if edm == "Edm.DateTimeOffset":
+        try:
+            datetime.fromisoformat(value.replace("Z", "+00:00"))
+            return True
+        except (AttributeError, ValueError):
+            return False
+    if edm in ("Edm.TimeOfDay", "Edm.Date"):
+        return isinstance(value, str)
+    return False
+
+
+@functools.lru_cache(maxsize=1)
+def _metadata() -> Metadata:
+    path = next((p for p in CSDL_CANDIDATES if p.exists()), None)
+    if path is None:
+        pytest.skip("Graph v1.0 CSDL not available")
+    return Metadata(path)
+
+
+@pytest.fixture(scope="session")
+def metadata() -> Metadata:
+    return _metadata()
+
+
+class _Dns:
+    def __init__(self) -> None:
+        self.txt: dict[str, list[str]] = {}
+
+    def query(self, name: str, rdtype: str) -> list[str]:
+        return self.txt.get(name, []) if rdtype == "TXT" else []
+
+
+@pytest.fixture()
+def graph() -> tuple[TestClient, _Dns, World]:
+    world = World(mailbox_provisioning_delay_s=0.0)
+    tenant = Tenant(id=str(uuid.uuid4()), display_name="Meta", initial_domain="meta.onmicrosoft.com", country="CH")
+    tenant.skus.update(default_skus())
+    world.tenants[tenant.id] = tenant
+    world.apps["app"] = App(client_id="app", client_secret="s", home_tenant_id=tenant.id)
+    world.tokens["tok"] = Token("tok", "app", tenant.id, "https://graph.microsoft.com", time.time() + 3600)
+    dns = _Dns()
+    client = TestClient(create_app(world, cast(Dns, dns)), base_url="https://graph.test",
+                        headers={"Authorization": "Bearer tok"})
+    return client, dns, world
+
+
+def _collect(graph: tuple[TestClient, _Dns, World]) -> list[tuple[str, Any, str, bool]]:
+    """(what, JSON body, CSDL type, is_collection) for an answer of every endpoint."""
+    client, dns, world = graph
+    out: list[tuple[str, Any, str, bool]] = []
+
+    def call(what: str, type_name: str, many: bool, method: str, url: str, status: int, **kw: Any) -> Any:
+        resp = client.request(method, f"/v1.0{url}", **kw)
+        assert resp.status_code == status, (what, resp.status_code, resp.text)
+        body = resp.json() if resp.content else None
+        if body is not None:
+            out.append((what, body, type_name, many))
+        return body
+
+    call("organization", "microsoft.graph.organization", True, "GET", "/organization", 200)
+    call("security defaults", "microsoft.graph.identitySecurityDefaultsEnforcementPolicy", False, "GET",
+         "/policies/identitySecurityDefaultsEnforcementPolicy", 200)
+    call("subscribedSkus", "microsoft.graph.subscribedSku", True, "GET", "/subscribedSkus", 200)
+    call("create domain", "microsoft.graph.domain", False, "POST", "/domains", 201, json={"id": "meta.example"})
+    records = call("verification records", "microsoft.graph.domainDnsRecord", True, "GET",
+                   "/domains/meta.example/verificationDnsRecords", 200)
+    dns.txt["meta.example"] = [records["value"][0]["text"]]
+    call("verify", "microsoft.graph.domain", False, "POST", "/domains/meta.example/verify", 200)
+    client.patch("/v1.0/domains/meta.example", json={"supportedServices": ["Email", "OfficeCommunicationsOnline"]})
+    call("service records", "microsoft.graph.domainDnsRecord", True, "GET",
+         "/domains/meta.example/serviceConfigurationRecords", 200)
+    call("domains", "microsoft.graph.domain", True, "GET", "/domains", 200)
+    call("domain", "microsoft.graph.domain", False, "GET", "/domains/meta.example", 200)
+    user = call("create user", "microsoft.graph.user", False, "POST", "/users", 201, json={
+        "accountEnabled": True, "displayName": "Anna Keller", "mailNickname": "anna", "givenName": "Anna",
+        "surname": "Keller", "userPrincipalName": "anna@meta.example", "usageLocation": "CH", "jobTitle": "Sales",
+        "passwordProfile": {"password": "Sandbox!Pass1", "forceChangePasswordNextSignIn": False},
+        "onPremisesExtensionAttributes": {"extensionAttribute15": "coldfleet:test"}})
+    uid = user["id"]
+    call("assignLicense", "microsoft.graph.user", False, "POST", f"/users/{uid}/assignLicense", 200,
+         json={"addLicenses": [{"skuId": "4b9405b0-7788-4568-add1-99614e613b69", "disabledPlans": []}],
+               "removeLicenses": []})
+    every = ",".join(serialize.user_json(User(id="x", user_principal_name="x@y", display_name="x", mail_nickname="x"),
+                                         world.tenants[next(iter(world.tenants))]))
+    call("user (every property)", "microsoft.graph.user", False, "GET", f"/users/{uid}?$select={every}", 200)
+    call("users", "microsoft.graph.user", True, "GET", "/users?$top=1", 200)
+    call("references", "microsoft.graph.directoryObject", True, "GET",
+         "/domains/meta.example/domainNameReferences", 200)
+    time.sleep(0.01)
+    call("mailboxSettings", "microsoft.graph.mailboxSettings", False, "GET", f"/users/{uid}/mailboxSettings", 200)
+    call("patch mailboxSettings", "microsoft.graph.mailboxSettings", False, "PATCH", f"/users/{uid}/mailboxSettings",
+         200, json={"timeZone": "W. Europe Standard Time", "language": {"locale": "de-CH"}})
+    batch = call("batch", "", False, "POST", "/$batch", 200, json={"requests": [
+        {"id": "1", "method": "GET", "url": f"/users/{uid}?$select={every}"},
+        {"id": "2", "method": "GET", "url": "/domains"},
+    ]})
+    out.pop()  # the envelope itself is not an entity; its bodies are
+    for item in batch["responses"]:
+        type_name, many = ("microsoft.graph.user", False) if item["id"] == "1" else ("microsoft.graph.domain", True)
+        out.append((f"batch item {item['id']}", item["body"], type_name, many))
+    client.delete(f"/v1.0/users/{uid}")
+    call("deleted users", "microsoft.graph.user", True, "GET", "/directory/deletedItems/microsoft.graph.user", 200)
+    call("deleted item", "microsoft.graph.directoryObject", False, "GET", f"/directory/deletedItems/{uid}", 200)
+    call("restore", "microsoft.graph.directoryObject", False, "POST", f"/directory/deletedItems/{uid}/restore", 200)
+    return out
+
+
+def test_every_returned_property_exists_in_the_metadata(metadata: Metadata,
+                                                        graph: tuple[TestClient, _Dns, World]) -> None:
+    answers = _collect(graph)
+    problems: list[str] = []
+    for what, body, type_name, many in answers:
+        assert isinstance(body, dict), what
+        assert all(k.startswith("@odata.") for k in body if k.startswith("@")), what
+        items = body["value"] if many else [{k: v for k, v in body.items() if k != "@odata.context"}]
+        for i, item in enumerate(items):
+            problems += metadata.check(item, type_name, f"{what}[{i}]")
+    assert not problems, "\n".join(problems)
+    assert len(answers) >= 20
+
+
+def test_error_envelopes_have_the_graph_shape(graph: tuple[TestClient, _Dns, World]) -> None:
+    client, _, _ = graph
+    for resp in (client.get("/v1.0/users/nobody"), client.get("/v1.0/organization", headers={"Authorization": ""}),
+                 client.post("/v1.0/users", json={"displayName": "x"}), client.get("/v1.0/nothing")):
+        error = resp.json()["error"]
+        assert set(error) <= ERROR_KEYS and {"code", "message", "innerError"} <= set(error)
+        assert set(error["innerError"]) == {"date", "request-id", "client-request-id"}
+        for detail in error.get("details", []):
+            assert set(detail) == {"code", "message", "target"}
+
+
+def test_the_checker_catches_invented_properties_and_wrong_types(metadata: Metadata) -> None:
+    assert metadata.check({"id": "x", "displayName": "y"}, "microsoft.graph.user", "u") == []
+    assert metadata.check({"fooBar": 1}, "microsoft.graph.user", "u")
+    assert metadata.check({"accountEnabled": "yes"}, "microsoft.graph.user", "u")
+    assert metadata.check({"assignedLicenses": [{"skuId": "not-a-guid"}]}, "microsoft.graph.user", "u")
+    assert metadata.check({"isVerified": None}, "microsoft.graph.domain", "d")
+    assert metadata.check({"@odata.type": "#microsoft.graph.domainDnsMxRecord", "text": "x"},
+                          "microsoft.graph.domainDnsRecord", "r")
+    assert metadata.check({"userPurpose": "robot"}, "microsoft.graph.mailboxSettings", "m")
