@@ -10,6 +10,7 @@ import json
 import logging
 import os
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +44,7 @@ def _engine_env(t: StackTarget, args: argparse.Namespace) -> dict[str, str]:
     return env
 
 
-def _print_outputs(outputs: dict[str, auto.OutputValue], show_secrets: bool) -> None:
+def _print_outputs(outputs: Mapping[str, auto.OutputValue], show_secrets: bool) -> None:
     print("\nOutputs:")
     for key in sorted(outputs):
         value = outputs[key]
@@ -136,7 +137,8 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
         print(f"sandbox running in {directory} (pid {info['pid']})")
         for name, url in sorted(info["endpoints"].items()):
             print(f"  {name:<11} {url}")
-        print(f"  {'dns':<11} {info['dns']['server']}:{info['dns']['port']} (RFC 2136, TSIG {info['dns']['tsig_key_name']})")
+        dns = info["dns"]
+        print(f"  {'dns':<11} {dns['server']}:{dns['port']} (RFC 2136, TSIG key {dns['tsig_key_name']})")
         return 0
     if args.action == "stop":
         print("sandbox stopped" if stop_daemon(directory) else "sandbox was not running")
@@ -184,7 +186,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
     try:
         return int(args.func(args))
     except CliError as error:

@@ -1,11 +1,12 @@
 """The Pulumi program: `__main__.py` and the CLI's inline program both call `main()`.
 
-The previous inventory (for the mass-delete and residency guards) is read from this very stack's last outputs with
-the engine's built-in `pulumi:pulumi:readStackOutputs` invoke. It is synchronous, so the guard runs before any
-resource is registered, and it needs no help from the CLI. Verified on the file backend (pulumi 3.260, inline
-program): it returns the last completed update's outputs during both `preview` and `up`, and `{}` on a new stack.
-A self-`StackReference` reads the same values, but only as an Output, after resources would already be registered.
-The invoke also returns secret outputs in plaintext: only `inventory` is taken from it, and nothing is logged.
+The previous inventory (for the mass-delete and residency guards) is this very stack's last `inventory` output, read
+with the engine's built-in `pulumi:pulumi:readStackOutputs` invoke, called synchronously on the resource monitor: the
+guard runs before any resource is registered and needs no help from the CLI (plain `pulumi up` gets it too).
+Verified on the file backend (pulumi 3.260, inline program): it returns the last update's outputs during `preview`
+and `up`, and `{}` on a new stack. A self-`StackReference` reads the same values, but only as an Output, after
+resources would already be registered. The invoke also returns secret outputs in plaintext: only `inventory` is
+taken from it, and nothing else is logged.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from collections.abc import Mapping
 from typing import Any
 
 import pulumi
+from google.protobuf import struct_pb2
+from pulumi.runtime.proto import resource_pb2
 
 from components.fleet import ALLOW_MASS_DELETE, ColdEmailFleet, GuardrailError
 from components.spec import LEGAL_NOTICE, load_spec
@@ -30,23 +33,41 @@ def allow_mass_delete(config: pulumi.Config) -> bool:
     return flag or bool(config.get_bool(ALLOW_MASS_DELETE.split(":", 1)[1]))
 
 
+def _read_stack_outputs(name: str) -> dict[str, Any]:
+    """One synchronous `readStackOutputs` call straight to the resource monitor.
+
+    Not `pulumi.runtime.invoke`: the SDK records every failed invoke and fails the whole program at the end, even when
+    the caller caught the error, which would make a retry pointless.
+    """
+    monitor = pulumi.runtime.settings.get_monitor()
+    if monitor is None:
+        raise RuntimeError("no resource monitor (not running inside a Pulumi program)")
+    args = struct_pb2.Struct()
+    args.update({"name": name})
+    response = monitor.Invoke(resource_pb2.ResourceInvokeRequest(tok=READ_STACK_OUTPUTS, args=args))
+    if response.failures:
+        raise RuntimeError(f"{READ_STACK_OUTPUTS}: {response.failures[0].reason}")
+    value, _secret = pulumi.runtime.rpc.deserialize_properties_unwrap_secrets(getattr(response, "return"))
+    return dict(value or {})
+
+
 def read_previous_inventory(attempts: int = 5, pause_s: float = 0.2) -> dict[str, Any] | None:
     """This stack's `inventory` output from its last update, or None on a stack that has none yet.
 
     Retried: the file backend rewrites the checkpoint as the update starts, and a read that races that write fails
-    with "failed to load checkpoint: EOF" (seen about once in eight fresh `up`s here).
+    with "failed to load checkpoint: EOF" (seen in about one fresh `up` in eight here).
     """
     name = f"{pulumi.get_organization()}/{pulumi.get_project()}/{pulumi.get_stack()}"
     for attempt in range(1, attempts + 1):
         try:
-            result = pulumi.runtime.invoke(READ_STACK_OUTPUTS, {"name": name})
+            result = _read_stack_outputs(name)
             break
-        except Exception:
+        except Exception as error:
             if attempt == attempts:
                 raise
+            pulumi.log.info(f"reading the previous inventory failed ({str(error)[:200]}); retrying")
             time.sleep(pause_s * attempt)
-    outputs = (result.value or {}).get("outputs") or {}
-    inventory = outputs.get("inventory")
+    inventory = (result.get("outputs") or {}).get("inventory")
     return dict(inventory) if isinstance(inventory, Mapping) else None
 
 

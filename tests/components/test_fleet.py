@@ -33,10 +33,11 @@ def kind(typ: str) -> str:
 class Mocks(pulumi.runtime.Mocks):
     """Echo inputs, add the outputs each provider promises (deterministic per domain)."""
 
-    def __init__(self, stack_outputs: dict[str, Any] | None = None) -> None:
+    def __init__(self, stack_outputs: dict[str, Any] | None = None, failed_reads: int = 0) -> None:
         self.registered: dict[tuple[str, str], dict[str, Any]] = {}
         self.stack_outputs = stack_outputs or {}
         self.calls: list[str] = []
+        self.failed_reads = failed_reads  # the first n stack-output reads fail, like a racing checkpoint write
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         inputs = {k: v for k, v in args.inputs.items() if k != "__provider"}
@@ -57,6 +58,8 @@ class Mocks(pulumi.runtime.Mocks):
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
         self.calls.append(args.token)
         if args.token == "pulumi:pulumi:readStackOutputs":
+            if self.calls.count(args.token) <= self.failed_reads:
+                raise RuntimeError("failed to load checkpoint: EOF")
             return {"name": args.args["name"], "outputs": self.stack_outputs, "secretOutputNames": []}, []
         return {}, []
 
@@ -290,10 +293,10 @@ def test_guardrails_refuse_before_anything_registers(raw: dict[str, Any]) -> Non
 
 # ---- the program -----------------------------------------------------------------------------------------------
 
-def run_program(raw: dict[str, Any], previous: dict[str, Any] | None, **config: str) -> Mocks:
+def run_program(raw: dict[str, Any], previous: dict[str, Any] | None, failed_reads: int = 0, **config: str) -> Mocks:
     from components import program
 
-    mocks = Mocks({"inventory": previous, "export_csv": "secret!"} if previous else {})
+    mocks = Mocks({"inventory": previous, "export_csv": "secret!"} if previous else {}, failed_reads)
     pulumi.runtime.set_all_config({"coldfleet:fleet": json.dumps(raw, default=str), **config})
     pulumi.runtime.set_mocks(mocks, project="coldfleet", stack="test", preview=False)
     try:
@@ -312,6 +315,29 @@ def test_program_reads_previous_inventory_and_guards(raw: dict[str, Any]) -> Non
     with pytest.raises(GuardrailError, match="tryacme.io"):
         run_program(raw, previous)
     run_program(raw, previous, **{"coldfleet:allowMassDelete": "true"})
+
+
+def test_program_allows_mass_delete_from_the_cli_flag(
+    raw: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    previous = inventory_of(raw)
+    raw["domains"].pop()
+    monkeypatch.setenv("COLDFLEET_ALLOW_MASS_DELETE", "true")
+    run_program(raw, previous)
+
+
+def test_program_retries_the_read_then_fails_closed(raw: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    from components import program
+
+    monkeypatch.setattr(program.time, "sleep", lambda _s: None)
+    previous = inventory_of(raw)
+    raw["domains"].pop()
+    with pytest.raises(GuardrailError, match="tryacme.io"):  # two failed reads, then the real inventory
+        run_program(raw, previous, failed_reads=2)
+    with pytest.raises(GuardrailError, match="cannot read this stack's previous inventory.*allowMassDelete"):
+        run_program(raw, previous, failed_reads=99)
+    mocks = run_program(raw, previous, failed_reads=99, **{"coldfleet:allowMassDelete": "true"})
+    assert ("Mailbox", "getacme.com/anna") in mocks.registered
 
 
 def test_program_raises_spec_errors_before_registering(raw: dict[str, Any]) -> None:
