@@ -151,6 +151,19 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_new_client(args: argparse.Namespace) -> int:
+    from cli import new_client
+    from cli.engine import REPO_ROOT
+
+    directory = Path(args.project_dir or REPO_ROOT)
+    path = new_client.create(
+        directory, args.client, args.primary_domain, args.residency, args.domain or [], args.sandbox
+    )
+    print(f"wrote {path}")
+    print(new_client.instructions(args.client, args.sandbox))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="coldfleet", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
@@ -177,6 +190,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--show-secrets", action="store_true")
     p.add_argument("name", nargs="?")
     p.set_defaults(func=cmd_outputs)
+    p = sub.add_parser("new-client", help="start a client's stack file (Pulumi.<client>.yaml) from a template")
+    p.add_argument("client", help="client slug; names the stack")
+    p.add_argument("--primary-domain", required=True, help="the client's brand domain (never sent from)")
+    p.add_argument("--residency", default="eu", choices=["eu", "us", "ch"])
+    p.add_argument("--domain", action="append", help="a sending domain (repeatable)")
+    p.add_argument("--sandbox", action="store_true", help="point the stack at the local sandbox")
+    p.add_argument("--project-dir")
+    p.set_defaults(func=cmd_new_client)
     p = sub.add_parser("sandbox", help="the local world: BIND9 and the API doubles")
     p.add_argument("action", choices=["start", "stop", "status"])
     p.add_argument("--sandbox-dir")

@@ -51,6 +51,11 @@ def _read_stack_outputs(name: str) -> dict[str, Any]:
     return dict(value or {})
 
 
+def _describe(error: Exception) -> str:
+    details = getattr(error, "details", None)  # grpc.RpcError carries the engine's message here
+    return str(details() if callable(details) else error)[:300]
+
+
 def read_previous_inventory(attempts: int = 5, pause_s: float = 0.2) -> dict[str, Any] | None:
     """This stack's `inventory` output from its last update, or None on a stack that has none yet.
 
@@ -65,7 +70,7 @@ def read_previous_inventory(attempts: int = 5, pause_s: float = 0.2) -> dict[str
         except Exception as error:
             if attempt == attempts:
                 raise
-            pulumi.log.info(f"reading the previous inventory failed ({str(error)[:200]}); retrying")
+            pulumi.log.info(f"reading the previous inventory failed ({_describe(error)}); retrying")
             time.sleep(pause_s * attempt)
     inventory = (result.get("outputs") or {}).get("inventory")
     return dict(inventory) if isinstance(inventory, Mapping) else None
@@ -80,7 +85,7 @@ def main() -> None:
     except Exception as error:  # the guard cannot work blind: fail closed unless told otherwise
         if not allow:
             raise GuardrailError(
-                f"cannot read this stack's previous inventory ({str(error)[:300]}); the mass-delete guard "
+                f"cannot read this stack's previous inventory ({_describe(error)}); the mass-delete guard "
                 f"needs it. Set {ALLOW_MASS_DELETE}=true to proceed without it."
             ) from None
         pulumi.log.warn(f"previous inventory unreadable ({type(error).__name__}); {ALLOW_MASS_DELETE} is set: "

@@ -142,9 +142,16 @@ def test_inputs_pass_each_providers_check(raw: dict[str, Any]) -> None:
 
     providers = {"SendingDomain": SendingDomainProvider(), "M365Tenant": M365TenantProvider(),
                  "AuthRecords": AuthRecordsProvider(), "Mailbox": MailboxProvider()}
-    for sending in ("oauth", "password"):
-        raw["defaults"]["sending"] = sending
-        for (type_name, name), inputs in build(raw).mocks.registered.items():
+    variants = [
+        {"defaults": {"sending": "oauth"}},
+        {"defaults": {"sending": "password", "licence": "business_basic"}, "dns": {"backend": "rfc2136"},
+         "registrar": "byo", "tenant": {"mode": "existing", "tenant_id": "11111111-2222-4333-8444-555555555555"}},
+    ]
+    for variant in variants:
+        spec_raw = copy.deepcopy(raw)
+        for key, value in variant.items():
+            spec_raw[key] = {**spec_raw[key], **value} if isinstance(value, dict) else value
+        for (type_name, name), inputs in build(spec_raw).mocks.registered.items():
             if type_name == "ColdEmailFleet":
                 continue
             result = providers[type_name].check({}, inputs)
