@@ -115,10 +115,6 @@ def open_stack(
         **passphrase_env(t),
         **(extra_env or {}),
     }
-    # The Automation API reads these from the process environment as well as env_vars.
-    for key in ("PULUMI_BACKEND_URL", "PULUMI_CONFIG_PASSPHRASE", "PULUMI_CONFIG_PASSPHRASE_FILE"):
-        if key in env:
-            os.environ[key] = env[key]
     command = auto.PulumiCommand(root=str(bin_dir.parent), skip_version_check=False)
     opts = auto.LocalWorkspaceOptions(
         work_dir=str(t.project_dir),

@@ -1,6 +1,10 @@
-"""`coldfleet up|preview|refresh|destroy|outputs --stack NAME` and `coldfleet sandbox start|stop|status`.
+"""`coldfleet up|preview|refresh|destroy|outputs|cancel --stack NAME` and `coldfleet sandbox start|stop|status`.
 
 The engine's own console output is streamed, so users see the diff they know from `pulumi`.
+
+After a run was killed (SIGKILL, power loss) its lock and its pending operations stay in the state: `cancel` removes
+the lock, `refresh --clear-pending-creates` drops the creates it never recorded, and `up` converges (the providers
+adopt what the killed run had already made).
 """
 
 from __future__ import annotations
@@ -98,7 +102,8 @@ def cmd_stack(args: argparse.Namespace) -> int:
         _print_outputs(result_up.outputs, show_secrets=False)
         return 0
     if args.command == "refresh":
-        stack.refresh(on_output=on_output, expect_no_changes=args.expect_no_changes, show_secrets=False)
+        stack.refresh(on_output=on_output, expect_no_changes=args.expect_no_changes, show_secrets=False,
+                      clear_pending_creates=args.clear_pending_creates or None)
         return 0
     if args.command == "destroy":
         if not args.yes:
@@ -107,6 +112,16 @@ def cmd_stack(args: argparse.Namespace) -> int:
         stack.destroy(on_output=on_output, show_secrets=False)
         return 0
     raise CliError(f"unknown command {args.command}")
+
+
+def cmd_cancel(args: argparse.Namespace) -> int:
+    """Remove the lock a killed run left behind (`pulumi cancel`); never while another run is still going."""
+    t = target(args.stack, args.project_dir)
+    _confirm(f"cancel of the current update of stack {args.stack!r} (only if no run is still going)", args)
+    open_stack(t).cancel()
+    print(f"stack {args.stack!r} unlocked; now run `coldfleet refresh --stack {args.stack} --yes "
+          "--clear-pending-creates`, then `coldfleet up`")
+    return 0
 
 
 def cmd_outputs(args: argparse.Namespace) -> int:
@@ -183,7 +198,15 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--allow-mass-delete", action="store_true", help="let this run delete >25%% of mailboxes")
         p.add_argument("--sandbox-dir", help="sandbox directory for sandbox stacks")
         p.add_argument("--summary", help="(preview) write a Markdown summary per domain to this file")
+        if name == "refresh":
+            p.add_argument("--clear-pending-creates", action="store_true",
+                           help="drop creates a killed run left pending (the next up adopts what they made)")
         p.set_defaults(func=cmd_stack)
+    p = sub.add_parser("cancel", help="unlock a stack whose run was killed (its lock stays behind)")
+    p.add_argument("--stack", required=True)
+    p.add_argument("--project-dir")
+    p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    p.set_defaults(func=cmd_cancel)
     p = sub.add_parser("outputs", help="print stack outputs")
     p.add_argument("--stack", required=True)
     p.add_argument("--project-dir")
@@ -215,6 +238,11 @@ def main(argv: list[str] | None = None) -> int:
     except CliError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except auto.ConcurrentUpdateError:
+        name = getattr(args, "stack", None) or "NAME"
+        print(f"error: stack {name!r} is locked by another run, or by one that was killed; if none is running: "
+              f"coldfleet cancel --stack {name} --yes", file=sys.stderr)
+        return 1
     except auto.CommandError as error:
         # The engine already streamed its diagnostics; keep the tail short.
         print(f"error: the engine reported a failure ({type(error).__name__})", file=sys.stderr)

@@ -294,7 +294,7 @@ class AuthRecordsProvider(BaseProvider):
         foreign = [v for v in live if v not in {args.verification_txt, spf} and v not in former and not is_spf(v)]
         desired = [args.verification_txt, spf, *foreign]
         if force or not same("TXT", live, desired):
-            dns.set_rrset(zone, zone, "TXT", desired, args.ttl)
+            dns.set_rrset(zone, zone, "TXT", desired, args.ttl, **_rewrite(force))
         return desired
 
     def _verify(self, settings: Settings, graph: GraphClient, domain: str, tenant_id: str) -> Any:
@@ -355,7 +355,13 @@ class AuthRecordsProvider(BaseProvider):
     def _publish(dns: DnsBackend, zone: str, rec: Rec, ttl: int, force: bool) -> None:
         if not force and same(rec.type, dns.get_rrset(zone, rec.name, rec.type), rec.values):
             return
-        dns.set_rrset(zone, rec.name, rec.type, list(rec.values), ttl)
+        dns.set_rrset(zone, rec.name, rec.type, list(rec.values), ttl, **_rewrite(force))
+
+
+def _rewrite(force: bool) -> dict[str, bool]:
+    """A forced write must reach the authoritative server even when the backend's own view already matches
+    (Cloudflare's record store vs. drift at the server); only passed when set, so older backends still fit."""
+    return {"rewrite": True} if force else {}
 
 
 class AuthRecords(Resource, module="coldfleet", name="AuthRecords"):

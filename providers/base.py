@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 
 from pulumi import runtime
 from pulumi.dynamic import CheckFailure, CheckResult, ConfigureRequest, DiffResult, ResourceProvider
+from pulumi.output import Unknown
 from pydantic import BaseModel, ValidationError
 
 from providers import config
@@ -30,11 +31,13 @@ def normalise(value: Any) -> Any:
     return value
 
 
-UNKNOWN = runtime.rpc.UNKNOWN  # what preview passes for values other resources have not produced yet
+UNKNOWN = runtime.rpc.UNKNOWN  # the wire form of a value other resources have not produced yet (preview)
 
 
 def has_unknown(value: Any) -> bool:
-    if value == UNKNOWN:
+    """True for the wire string and for `pulumi.output.Unknown`, which is what the dynamic provider server hands
+    Check and Diff (it deserializes with keep_unknowns=True)."""
+    if isinstance(value, Unknown) or (isinstance(value, str) and value == UNKNOWN):
         return True
     if isinstance(value, Mapping):
         return any(has_unknown(v) for v in value.values())

@@ -11,7 +11,13 @@ log() { echo "bootstrap: $*" >&2; }
 need_apt=()
 command -v named >/dev/null 2>&1 || need_apt+=(bind9)
 command -v rndc >/dev/null 2>&1 || need_apt+=(bind9-utils)
-[ -x /usr/lib/postgresql/15/bin/initdb ] || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_apt+=(postgresql)
+# Throwaway servers for the engine's postgres:// backend (sandbox/postgres.py): Debian's server binaries
+# (initdb, pg_ctl, createdb, psql under /usr/lib/postgresql/<major>/bin) and the `postgres` system user.
+if ! compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || ! compgen -G '/usr/lib/postgresql/*/bin/psql' >/dev/null \
+  || ! id postgres >/dev/null 2>&1; then
+  need_apt+=(postgresql)
+fi
+command -v runuser >/dev/null 2>&1 || need_apt+=(util-linux)
 command -v go >/dev/null 2>&1 || need_apt+=(golang-go)
 python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || need_apt+=(python3-venv)
 if [ ${#need_apt[@]} -gt 0 ]; then

@@ -55,8 +55,11 @@ class DnsBackend(Protocol):
     def delete_zone(self, zone: str) -> None: ...
     def get_rrset(self, zone: str, name: str, rdtype: str) -> list[str]: ...
     def set_rrset(self, zone: str, name: str, rdtype: str, values: list[str], ttl: int = 3600, *,
-                  adopt: bool = False) -> None:
-        """Replace the RRset. Backends with ownership markers refuse foreign records unless `adopt`."""
+                  adopt: bool = False, rewrite: bool = False) -> None:
+        """Replace the RRset. Backends with ownership markers refuse foreign records unless `adopt`.
+
+        `rewrite`: send values the backend's own view already holds again (the authoritative answer drifted).
+        """
         ...
 
     def delete_rrset(self, zone: str, name: str, rdtype: str, *, adopt: bool = False) -> None: ...

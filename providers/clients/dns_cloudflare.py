@@ -219,8 +219,11 @@ class CloudflareDns:
         return [record_value(r) for r in self._records(info, owner(zone, name), rtype)]
 
     def set_rrset(self, zone: str, name: str, rdtype: str, values: list[str], ttl: int = 3600, *,
-                  adopt: bool = False) -> None:
-        """Replace the RRset; refuses (OwnershipConflict) to change records coldfleet did not write."""
+                  adopt: bool = False, rewrite: bool = False) -> None:
+        """Replace the RRset; refuses (OwnershipConflict) to change records coldfleet did not write.
+
+        `rewrite` edits records Cloudflare already holds too, so the authoritative answer is written again.
+        """
         rtype = check_rdtype(rdtype)
         info = self._zone(zone)
         full = owner(zone, name)
@@ -249,7 +252,7 @@ class CloudflareDns:
             self._call(f"create {full} {rtype}", records.create, zone_id=info.zone_id,
                        **self._body(full, rtype, value, ttl))
         for record in keep:
-            if int(record.ttl or 0) != ttl or (record.comment or "") != COMMENT:
+            if rewrite or int(record.ttl or 0) != ttl or (record.comment or "") != COMMENT:
                 self._call(f"update {full} {rtype}", records.edit, record.id, zone_id=info.zone_id,
                            type=rtype, name=full, ttl=ttl, comment=COMMENT)
         log.info("cloudflare: %s %s set (%d values)", full, rtype, len(want))

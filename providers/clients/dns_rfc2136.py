@@ -165,8 +165,8 @@ class Rfc2136Dns:
         return self._primary(owner(zone, name), check_rdtype(rdtype))
 
     def set_rrset(self, zone: str, name: str, rdtype: str, values: list[str], ttl: int = 3600, *,
-                  adopt: bool = False) -> None:
-        """Delete + add in one update message (no ownership markers in RFC 2136: `adopt` has no effect)."""
+                  adopt: bool = False, rewrite: bool = False) -> None:
+        """Delete + add in one update message (no ownership markers: `adopt` has no effect; it always writes)."""
         rtype = check_rdtype(rdtype)
         full = owner(zone, name)
         if not values:

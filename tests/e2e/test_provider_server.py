@@ -41,7 +41,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 PROJECT = "coldfleet"
 DIFF_NONE, DIFF_SOME = provider_pb2.DiffResponse.DIFF_NONE, provider_pb2.DiffResponse.DIFF_SOME
-TYPES = {
+TYPES: dict[type[ResourceProvider], str] = {
     SendingDomainProvider: "SendingDomain",
     M365TenantProvider: "M365Tenant",
     AuthRecordsProvider: "AuthRecords",
