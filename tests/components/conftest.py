@@ -40,3 +40,15 @@ SAMPLE: dict[str, Any] = {
 @pytest.fixture
 def raw() -> dict[str, Any]:
     return copy.deepcopy(SAMPLE)
+
+
+@pytest.fixture(autouse=True)
+def event_loop_for_mocks() -> Any:
+    """`pulumi.runtime.test` needs a current event loop; other tests (asyncio.run) may have closed and unset it."""
+    import asyncio
+
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    yield loop
+    asyncio.set_event_loop(None)
+    loop.close()
