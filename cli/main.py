@@ -88,7 +88,14 @@ def cmd_stack(args: argparse.Namespace) -> int:
             on_event=collector.on_event if collector else None,
         )
         if collector and args.summary:
-            Path(args.summary).write_text(collector.markdown(args.stack))
+            from cli.summary import lifecycle
+            from components.spec import load_spec
+
+            previous = stack.outputs().get("inventory")
+            raw = t.stack_config().get("coldfleet:fleet")
+            spec = load_spec(raw if isinstance(raw, dict | str) else {})
+            statuses = lifecycle(previous.value if previous else None, {d.name: d.status for d in spec.domains})
+            Path(args.summary).write_text(collector.markdown(args.stack, statuses))
             print(f"\nSummary written to {args.summary}")
         log.debug("preview change summary: %s", result.change_summary)
         return 0

@@ -64,10 +64,18 @@ class EventCollector:
                     return
                 self.by_domain[name].domain.append(entry)
 
-    def markdown(self, stack: str) -> str:
+    def markdown(self, stack: str, statuses: dict[str, tuple[str | None, str | None]] | None = None) -> str:
+        """`statuses`: domain → (status in the previous inventory, status in the spec), for lifecycle moves such as
+        active → retiring that change the export but no resource."""
         lines = [f"### coldfleet preview — stack `{stack}`", ""]
+        moves = {d: s for d, s in (statuses or {}).items() if s[0] != s[1]}
+        if moves:
+            lines.append("Lifecycle: " + ", ".join(
+                f"`{d}` {old or 'new'} → {new or 'removed'}" for d, (old, new) in sorted(moves.items())
+            ))
+            lines.append("")
         if not self.by_domain:
-            lines.append("No changes.")
+            lines.append("No resource changes.")
             return "\n".join(lines) + "\n"
         lines += ["| domain | change | mailboxes | records / settings |", "|---|---|---|---|"]
         for domain in sorted(self.by_domain):
@@ -75,6 +83,8 @@ class EventCollector:
             verbs = {verb for kind, verb, _ in changes.domain if kind == "SendingDomain" or kind == "M365Tenant"}
             if "create" in verbs:
                 state = "added"
+            elif domain in moves and moves[domain][1] in {"retiring", "retired", None}:
+                state = moves[domain][1] or "removed"
             elif "delete" in verbs or "delete" in {v for k, v, _ in changes.domain if k == "AuthRecords"}:
                 state = "removed"
             elif "replace" in verbs:
@@ -98,3 +108,11 @@ class EventCollector:
                 if locals_:
                     lines.append(f"- `{domain}` mailboxes {verb}: {', '.join(sorted(locals_))}")
         return "\n".join(lines) + "\n"
+
+
+def lifecycle(previous_inventory: object, spec_domains: dict[str, str]) -> dict[str, tuple[str | None, str | None]]:
+    """Pair each domain's status in the last inventory with its status in the spec being previewed."""
+    before: dict[str, str] = {}
+    if isinstance(previous_inventory, dict):
+        before = {d: str(v.get("status")) for d, v in previous_inventory.items() if isinstance(v, dict)}
+    return {d: (before.get(d), spec_domains.get(d)) for d in sorted(set(before) | set(spec_domains))}

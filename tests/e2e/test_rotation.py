@@ -32,8 +32,6 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 A, B, C, D = "alpha-outreach.com", "bravo-outreach.com", "charlie-outreach.com", "delta-outreach.com"
 DOMAIN_TYPES = ("SendingDomain", "M365Tenant", "AuthRecords")
-PREVIEW_TXT = Path("/tmp/rotation-preview.txt")
-SUMMARY_MD = Path("/tmp/rotation-summary.md")
 # Shared between the ordered tests of this module (inventory snapshots by step).
 STATE: dict[str, Any] = {}
 
@@ -187,14 +185,13 @@ def test_3_rotation_creates_only_the_new_domain(sandbox: Any, project: Path) -> 
 
     summary = project / "rotation-summary.md"
     proc = run(project, sandbox, "preview", "--stack", "dev", "--summary", str(summary))
-    PREVIEW_TXT.write_text(proc.stdout)
     markdown = summary.read_text()
-    SUMMARY_MD.write_text(markdown)
     assert world_snapshot(sandbox) == before  # neither preview wrote anything
     assert sandbox.admin_state()["requests"] == counts_before
     assert f"| `{D}` | added | 2 created |" in markdown
     assert "AuthRecords create" in markdown
-    assert f"`{A}`" not in markdown and f"`{B}`" not in markdown and f"`{C}`" not in markdown
+    assert f"Lifecycle: `{A}` active → retiring" in markdown  # a status move with no resource change
+    assert f"`{B}`" not in markdown and f"`{C}`" not in markdown
     assert f"- `{D}` mailboxes create: anna, marco" in markdown
     assert "5 to create" in proc.stdout
 
