@@ -161,7 +161,9 @@ class ColdEmailFleet(pulumi.ComponentResource):
         d = spec.defaults
         child = pulumi.ResourceOptions(parent=self)
         address = spec.tenant.address
-        sending = SendingDomain(name, domain=name, dns_backend=spec.dns.backend, registrar=spec.registrar, opts=child)
+        # brand_domain: the provider's own offline guard against the primary domain (no diff key: adds no changes).
+        sending = SendingDomain(name, domain=name, dns_backend=spec.dns.backend, registrar=spec.registrar,
+                                brand_domain=spec.primary_domain, opts=child)
         tenant = M365Tenant(
             name,
             domain=name,
@@ -176,6 +178,7 @@ class ColdEmailFleet(pulumi.ComponentResource):
             licence=d.licence,
             seats=spec.mailbox_count(domain),
             tenant_smtp_auth=d.sending == "password",
+            sequencer_app_id=d.sequencer_app_id if d.sending == "oauth" else None,
             opts=child,
         )
         auth = AuthRecords(

@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any, Literal
 
-import idna
 import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from providers.dmarc import validate_rua
+from providers.names import is_under, normalise_domain
 from providers.residency import country_problem
 
 MAX_MAILBOXES_PER_TENANT = 100
@@ -43,22 +43,6 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-def normalise_domain(value: str) -> str:
-    """Lowercase ASCII (IDN → punycode via IDNA 2008/UTS 46), no trailing dot, valid LDH labels."""
-    name = value.strip().rstrip(".")
-    try:
-        name = idna.encode(name, uts46=True).decode("ascii").lower()
-    except idna.IDNAError as error:
-        raise ValueError(f"{value!r} is not a valid domain name ({error})") from None
-    labels = name.split(".")
-    if len(labels) < 2:
-        raise ValueError(f"{value!r} needs at least two labels")
-    if len(name) > 253 or not all(_LABEL.fullmatch(label) for label in labels) or labels[-1].isdigit():
-        raise ValueError(f"{value!r} is not a valid domain name")
-    return name
-
-
-_LABEL = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")
 _SLUG = re.compile(r"[a-z]([a-z0-9-]{0,38}[a-z0-9])?")
 _EMAIL = re.compile(r"[^@\s]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
 _GUID = re.compile(r"[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
@@ -180,6 +164,9 @@ class Defaults(_Model):
     # "password" opts into SMTP AUTH (basic auth, off by default for new tenants from the end of 2026);
     # "oauth" is the durable path: the sequencer connects each mailbox with OAuth after admin consent.
     sending: Literal["oauth", "password"] = "oauth"
+    # The sequencer's OAuth application (client) id, as the sequencer documents it. With `sending: oauth` each tenant
+    # grants it admin consent for IMAP.AccessAsUser.All and SMTP.Send on Exchange Online.
+    sequencer_app_id: Guid | None = None
     licence: Literal["exchange_online_plan1", "business_basic"] = "exchange_online_plan1"
     time_zone: str = Field(default="UTC", min_length=1)
     language: str = Field(default="en-US", pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,4})?$")
@@ -255,10 +242,6 @@ class FleetSpec(_Model):
         return local_parts(self.personas, self.mailbox_count(domain))
 
 
-def _under(name: str, parent: str) -> bool:
-    return name == parent or name.endswith("." + parent)
-
-
 def cross_field_errors(spec: FleetSpec) -> Iterable[tuple[str, str]]:
     """Rules spanning fields: duplicates, brand domain, residency, ramp vs. cap, tenant ids, ≤ 100 per tenant."""
     seen: dict[str, str] = {}
@@ -269,7 +252,7 @@ def cross_field_errors(spec: FleetSpec) -> Iterable[tuple[str, str]]:
             yield path, f"{name} is already listed at {seen[name]}"
         else:
             seen[name] = path
-        if _under(name, spec.primary_domain) or _under(spec.primary_domain, name):
+        if is_under(name, spec.primary_domain) or is_under(spec.primary_domain, name):
             yield path, f"{name} is the brand domain {spec.primary_domain} or shares it: never send cold email from it"
 
     problem = country_problem(spec.residency, spec.tenant.address.country)  # eu = EU Data Boundary (EU + EFTA)

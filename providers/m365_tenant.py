@@ -5,6 +5,11 @@ Tenants and subscriptions are never deleted: Partner Center cannot delete produc
 cancelled only inside the first 7 days. Residency, country and the onmicrosoft prefix force a replacement because a
 tenant's data location is fixed when it is created; replacing with the same prefix adopts the same tenant, and
 adoption refuses a tenant created in another country.
+
+With `sequencer_app_id` the tenant grants tenant-wide admin consent to the sequencer's multi-tenant app for IMAP and
+SMTP over OAuth (Exchange Online delegated scopes), coldfleet's default sending path; `sequencer_consent` outputs the
+scopes found at the last read, so a grant revoked or narrowed out of band shows as drift and the next `up` repairs it.
+Removing the input revokes the grant; destroy leaves it with the tenant.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from providers import config, residency
 from providers.base import BaseProvider, failures_from, has_unknown, normalise
 from providers.clients import errors
+from providers.clients.graph_consent import EXCHANGE_ONLINE_APP_ID
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +44,11 @@ GRAPH_PERMISSIONS = (
     "MailboxSettings.ReadWrite", "Policy.ReadWrite.SecurityDefaults",
 )  # fmt: skip
 EXCHANGE_PERMISSIONS = "Exchange.ManageAsApp (Office 365 Exchange Online) plus the Exchange Administrator role"
+# The sequencer (Instantly, Smartlead) reads and sends through its own multi-tenant app: tenant-wide admin consent for
+# these delegated scopes on Office 365 Exchange Online lets every mailbox connect over OAuth (IMAP and SMTP).
+SEQUENCER_SCOPES = sorted(("IMAP.AccessAsUser.All", "SMTP.Send"))
+CONSENT_PERMISSIONS = "Application.ReadWrite.All and DelegatedPermissionGrant.ReadWrite.All (Microsoft Graph)"
+MAX_SEATS = 100  # coldfleet's rule: at most 100 mailboxes per tenant (Microsoft allows more)
 
 GUID = r"^[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12}$"
 FQDN = r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$"
@@ -112,8 +123,9 @@ class M365TenantArgs(BaseModel):
             elif self.mode == "partner" and self.address.country != self.country:
                 out.append(("address.country", f"must equal country {self.country!r}: the billing address fixes "
                             "the tenant's country and data location"))
-        if self.licence == "business_basic" and self.seats > 300:
-            out.append(("seats", "Microsoft 365 Business Basic is limited to 300 seats per tenant"))
+        if self.seats > MAX_SEATS:  # below Business Basic's own limit of 300 seats per tenant
+            out.append(("seats", f"seats {self.seats}: coldfleet allows at most {MAX_SEATS} mailboxes per tenant; "
+                        "spread the domains over more tenants"))
         return out
 
 
@@ -159,7 +171,7 @@ class M365TenantProvider(BaseProvider):
         changed = [k for k in self.DIFF_KEYS if olds_n.get(k) != news_n.get(k)]
         # Unknown at preview: an update for now; the engine diffs again with the real value during `up`.
         replaces = [k for k in changed if k in self.REPLACE_KEYS and not has_unknown(news_n.get(k))]
-        drift = olds_n.get("domain_present") is False
+        drift = olds_n.get("domain_present") is False or _consent_drift(olds_n, news_n)
         return DiffResult(
             changes=bool(changed) or drift,
             replaces=replaces,
@@ -217,6 +229,11 @@ class M365TenantProvider(BaseProvider):
         enabled = _security_defaults(graph, None)
         if enabled is not None:
             live["security_defaults"] = enabled
+        if old.get("sequencer_app_id"):
+            try:
+                live["sequencer_consent"] = graph.consent_scopes(old["sequencer_app_id"], EXCHANGE_ONLINE_APP_ID)
+            except errors.PermissionDenied as error:
+                log.warning("read %s: cannot read the sequencer's admin consent (%s); kept as recorded", name, error)
         return ReadResult(id_, live, inputs)
 
     def delete(self, _id: str, props: dict[str, Any]) -> None:
@@ -245,8 +262,9 @@ class M365TenantProvider(BaseProvider):
             except errors.NotFound:
                 log.info("delete %s: domain (or tenant %s) already gone", domain, tenant_id)
         log.warning("delete %s: tenant %s and its subscriptions are kept (Partner Center cannot delete production "
-                    "tenants; subscriptions can be cancelled only within 7 days of purchase, in Partner Center)",
-                    domain, tenant_id)
+                    "tenants; subscriptions can be cancelled only within 7 days of purchase, in Partner Center)%s",
+                    domain, tenant_id, ", and so is the admin consent of sequencer app " + old["sequencer_app_id"]
+                    if old.get("sequencer_app_id") else "")
 
     # --- convergence -----------------------------------------------------------------------------------------------
 
@@ -288,10 +306,11 @@ class M365TenantProvider(BaseProvider):
         # Seats we bought take a moment to show up in subscribedSkus; someone else's tenant must already have them.
         sku_id = self._licence_sku(settings, graph, tenant_id, args, wait=customer_id is not None)
         self._apply_settings(settings, graph, tenant_id, args)
+        consent = self._sequencer_consent(settings, graph, tenant_id, args, old)
         outs = dict(args.model_dump(mode="json"))
         outs.update(tenant_id=tenant_id, initial_domain=initial, verification_txt=txt, licence_sku_id=sku_id,
                     admin_username=admin_username, admin_password=admin_password,
-                    domain_present=True, domain_verified=domain.is_verified)
+                    domain_present=True, domain_verified=domain.is_verified, sequencer_consent=consent)
         return outs
 
     def _ensure_customer(self, pc: Any, args: M365TenantArgs) -> Any:
@@ -408,12 +427,35 @@ class M365TenantProvider(BaseProvider):
             exchange.set_tenant_smtp_auth(args.tenant_smtp_auth)
             log.info("%s: tenant SMTP AUTH %s", args.domain, "enabled" if args.tenant_smtp_auth else "disabled")
         _security_defaults(graph, args.security_defaults)
-        if args.sequencer_app_id:
-            log.warning(
-                "%s: admin consent for sequencer app %s is recorded, not granted: grant it in the tenant (Graph: POST "
-                "/servicePrincipals {appId}, then POST /oauth2PermissionGrants with consentType AllPrincipals for "
-                "IMAP.AccessAsUser.All and SMTP.Send on Office 365 Exchange Online)", args.domain,
-                args.sequencer_app_id)
+
+    def _sequencer_consent(self, settings: config.Settings, graph: Any, tenant_id: str, args: M365TenantArgs,
+                           old: dict[str, Any]) -> list[str]:
+        """Grant tenant-wide admin consent to the sequencer's app (and revoke it from an app no longer declared);
+        the granted scopes, [] without a sequencer app."""
+        before, app = old.get("sequencer_app_id"), args.sequencer_app_id
+        try:
+            if before and before != app:
+                graph.revoke_admin_consent(before, EXCHANGE_ONLINE_APP_ID)
+                log.info("%s: revoked the admin consent of sequencer app %s", args.domain, before)
+            if not app:
+                return []
+            graph.grant_admin_consent(app, EXCHANGE_ONLINE_APP_ID, SEQUENCER_SCOPES)
+        except errors.PermissionDenied as error:
+            raise errors.PermissionDenied(
+                f"coldfleet's app {settings.client_id} cannot grant admin consent for sequencer app {app or before} "
+                f"in tenant {tenant_id} ({error}); it needs {CONSENT_PERMISSIONS}, or an administrator of the tenant "
+                f"grants consent to that app for {' and '.join(SEQUENCER_SCOPES)} on Office 365 Exchange Online",
+                status=403, api="coldfleet") from None
+        return list(SEQUENCER_SCOPES)
+
+
+def _consent_drift(olds: dict[str, Any], news: dict[str, Any]) -> bool:
+    """The declared sequencer app keeps its app but lost (part of) its consent since the last refresh; state from
+    before consent was granted (no `sequencer_consent` yet) counts as drift, so the next `up` grants it."""
+    app = news.get("sequencer_app_id")
+    if not app or has_unknown(app) or app != olds.get("sequencer_app_id"):
+        return False  # no app, or a changed app: the input change itself drives the update
+    return sorted(olds.get("sequencer_consent") or []) != SEQUENCER_SCOPES
 
 
 def _admin_upn(username: str | None, initial_domain: str) -> str | None:
@@ -478,9 +520,10 @@ class M365Tenant(pulumi.dynamic.Resource, module="coldfleet", name="M365Tenant")
     admin_password: pulumi.Output[str | None]
     domain_present: pulumi.Output[bool]
     domain_verified: pulumi.Output[bool]
+    sequencer_consent: pulumi.Output[list[str]]
 
     OUTPUTS: ClassVar[tuple[str, ...]] = ("initial_domain", "verification_txt", "licence_sku_id", "admin_username",
-                                          "admin_password", "domain_present", "domain_verified")
+                                          "admin_password", "domain_present", "domain_verified", "sequencer_consent")
 
     def __init__(self, resource_name: str, args: dict[str, Any] | None = None,
                  opts: pulumi.ResourceOptions | None = None, **kwargs: Any) -> None:

@@ -7,21 +7,32 @@ anyone else's user is an OwnershipConflict. The generated password is a secret o
 The address is the identity (tenant, domain, local part force a replacement): Graph could rename a UPN, but sequencer
 accounts, warm-up history and exported credentials are keyed on the address, and a rename leaves the old one behind
 as an alias; a new mailbox is the honest change.
+
+Photo: `photo` is the path of a JPEG or PNG (≤ 4 MB) on the operator's machine. check reads it (no API call) and
+passes its sha256 on as the normalised input `photo_sha256`, so an edited file is a diff like a changed path. The photo
+lives with the Exchange mailbox, so it is uploaded once the mailbox answers. Graph may serve a re-encoded rendition,
+so read compares what Graph serves with what it served right after our upload (`photo_graph_sha256`), not with the
+file: a photo removed or replaced out of band shows as drift and the next update uploads ours again. Without `photo`
+the mailbox's photo is not managed (never read, never removed), except that dropping `photo` from a mailbox that had
+one removes it.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
+from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 import pulumi
-from pulumi.dynamic import CreateResult, DiffResult, ReadResult, UpdateResult
+from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from providers import config, passwords
 from providers.base import BaseProvider, has_unknown, normalise
 from providers.clients import errors
+from providers.names import DomainName
 
 log = logging.getLogger(__name__)
 
@@ -29,10 +40,30 @@ MARKER = "coldfleet"
 SMTP_HOST, SMTP_PORT = "smtp.office365.com", 587
 IMAP_HOST, IMAP_PORT = "outlook.office365.com", 993
 GUID = r"^[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12}$"
-FQDN = r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$"
 # mailNickname is the local part: ASCII letters, digits and . - _ ; no leading, trailing or doubled dots.
 LOCAL_PART = r"^(?!.*\.\.)[a-z0-9_]([a-z0-9._-]{0,62}[a-z0-9_-])?$"
 PURGE_ATTEMPTS = 5
+MAX_PHOTO_BYTES = 4 * 1024 * 1024  # what PUT /users/{id}/photo/$value takes
+PHOTO_MAGIC = ((b"\xff\xd8\xff", "image/jpeg"), (b"\x89PNG\r\n\x1a\n", "image/png"))
+
+
+def load_photo(path: str) -> tuple[bytes, str]:
+    """The photo's bytes and media type; ValueError saying what is wrong with the file."""
+    file = Path(path).expanduser()
+    if not file.is_file():
+        raise ValueError(f"{path}: no such file ({file.absolute()})")
+    size = file.stat().st_size
+    if size > MAX_PHOTO_BYTES:
+        raise ValueError(f"{path} is {size} bytes; Microsoft Graph takes photos up to 4 MB ({MAX_PHOTO_BYTES} bytes)")
+    data = file.read_bytes()
+    for magic, media_type in PHOTO_MAGIC:
+        if data.startswith(magic):
+            return data, media_type
+    raise ValueError(f"{path} is not a JPEG or PNG image")
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
 
 
 def _lower(value: Any) -> Any:
@@ -43,7 +74,7 @@ class MailboxArgs(BaseModel):
     model_config = ConfigDict(extra="ignore", regex_engine="python-re")
 
     tenant_id: str = Field(pattern=GUID)
-    domain: str = Field(max_length=253, pattern=FQDN)
+    domain: DomainName
     local_part: str = Field(pattern=LOCAL_PART)
     first_name: str = Field(min_length=1, max_length=64)
     last_name: str = Field(min_length=1, max_length=64)
@@ -54,8 +85,10 @@ class MailboxArgs(BaseModel):
     time_zone: str = Field(default="UTC", min_length=1)
     language: str = Field(default="en-US", pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,4})?$")
     domain_verified: bool
+    photo: str | None = Field(default=None, min_length=1)  # path of a JPEG/PNG on the operator's machine
+    photo_sha256: str | None = None  # set by check from the file's bytes (whatever the program passes is replaced)
 
-    _lowers = field_validator("tenant_id", "domain", "local_part", "licence_sku_id", mode="before")(_lower)
+    _lowers = field_validator("tenant_id", "local_part", "licence_sku_id", mode="before")(_lower)
 
     @field_validator("usage_location", mode="before")
     @classmethod
@@ -79,6 +112,18 @@ class MailboxProvider(BaseProvider):
     ARGS: ClassVar[type[BaseModel]] = MailboxArgs
     DIFF_KEYS = tuple(MailboxArgs.model_fields)
     REPLACE_KEYS = ("tenant_id", "domain", "local_part")
+
+    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        """The model's checks, then the photo file (exists, ≤ 4 MB, JPEG/PNG): its hash becomes `photo_sha256`."""
+        result = super().check(olds, news)
+        inputs, failures = dict(result.inputs), list(result.failures)
+        photo, inputs["photo_sha256"] = inputs.get("photo"), None
+        if isinstance(photo, str) and photo and not has_unknown(photo):
+            try:
+                inputs["photo_sha256"] = sha256(load_photo(photo)[0])
+            except (ValueError, OSError) as error:
+                failures.append(CheckFailure("photo", str(error)))
+        return CheckResult(inputs, failures)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         olds_n, news_n = normalise(olds), normalise(news)
@@ -114,7 +159,7 @@ class MailboxProvider(BaseProvider):
                 self._adopt(graph, user, args, password)
         else:
             self._adopt(graph, user, args, password)
-        return CreateResult(user.id, self._converge(settings, graph, user, args, password, old_sku=None))
+        return CreateResult(user.id, self._converge(settings, graph, user, args, password, old={}))
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         from providers.clients.graph import GraphClient
@@ -131,8 +176,7 @@ class MailboxProvider(BaseProvider):
         if not password:
             password = passwords.generate()
             graph.reset_password(user.id, password)
-        old_sku = old.get("licence_sku_id") or None
-        return UpdateResult(self._converge(settings, graph, user, args, password, old_sku=old_sku))
+        return UpdateResult(self._converge(settings, graph, user, args, password, old=old))
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         from providers.clients.exchange import ExchangeClient
@@ -168,7 +212,27 @@ class MailboxProvider(BaseProvider):
             if enabled is not None:
                 live["smtp_auth_enabled"] = enabled
                 live["sending"] = "password" if enabled else "oauth"
+            if old.get("photo"):
+                self._read_photo(graph, user.id, old, live)
         return ReadResult(id_, live, inputs)
+
+    @staticmethod
+    def _read_photo(graph: Any, user_id: str, old: dict[str, Any], live: dict[str, Any]) -> None:
+        """Photo drift: gone, or not what Graph served after our upload. Either way `photo_sha256` stops matching
+        the file's hash, so the next diff shows an update."""
+        try:
+            served = graph.get_photo_hash(user_id)
+        except errors.NotReady:
+            return
+        recorded = old.get("photo_graph_sha256")
+        if served is None:
+            log.warning("read %s: the photo was removed outside coldfleet", user_id)
+            live.update(photo_sha256=None, photo_graph_sha256=None)
+        elif recorded is None:
+            live["photo_graph_sha256"] = served  # not visible right after the upload: take it as ours now
+        elif served != recorded:
+            log.warning("read %s: the photo was replaced outside coldfleet", user_id)
+            live.update(photo_sha256=served, photo_graph_sha256=served)
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         from providers.clients.graph import GraphClient
@@ -208,10 +272,12 @@ class MailboxProvider(BaseProvider):
         log.info("create %s: adopted user %s left by an earlier attempt; password reset", args.upn, user.id)
 
     def _converge(self, settings: config.Settings, graph: Any, user: Any, args: MailboxArgs, password: str,
-                  old_sku: str | None) -> dict[str, Any]:
-        """Persona, licence, mailbox settings and SMTP AUTH to the declared state; the full outputs."""
+                  old: dict[str, Any]) -> dict[str, Any]:
+        """Persona, licence, mailbox settings, SMTP AUTH and photo to the declared state; the full outputs.
+        `old` is the previous outputs ({} on create)."""
         from providers.clients.exchange import ExchangeClient
 
+        old_sku = old.get("licence_sku_id") or None
         wanted = {"givenName": (user.given_name, args.first_name), "surname": (user.surname, args.last_name),
                   "displayName": (user.display_name, args.display_name),
                   "usageLocation": (user.usage_location, args.usage_location),
@@ -232,10 +298,28 @@ class MailboxProvider(BaseProvider):
         if exchange.get_mailbox_smtp_auth(args.upn) is not enable:
             exchange.set_mailbox_smtp_auth(args.upn, enable)
         outs = dict(args.model_dump(mode="json"))
+        outs.update(self._sync_photo(graph, user.id, args, old))
         outs.update(user_id=user.id, email=args.upn, password=password, smtp_host=SMTP_HOST, smtp_port=SMTP_PORT,
                     imap_host=IMAP_HOST, imap_port=IMAP_PORT, licensed=True, mailbox_ready=True,
                     smtp_auth_enabled=enable, account_enabled=True)
         return outs
+
+    @staticmethod
+    def _sync_photo(graph: Any, user_id: str, args: MailboxArgs, old: dict[str, Any]) -> dict[str, Any]:
+        """Upload the declared photo when it is new or changed (or drifted: read put Graph's hash into the old
+        `photo_sha256`); drop it when `photo` was removed. Returns `photo_sha256` and `photo_graph_sha256`."""
+        if args.photo is None:
+            if old.get("photo"):
+                graph.delete_photo(user_id)
+                log.info("photo of %s removed (no longer declared)", args.upn)
+            return {"photo_sha256": None, "photo_graph_sha256": None}
+        if old.get("photo") and old.get("photo_sha256") == args.photo_sha256:
+            return {"photo_sha256": args.photo_sha256, "photo_graph_sha256": old.get("photo_graph_sha256")}
+        data, media_type = load_photo(args.photo)  # raises ValueError if the file went away since check
+        graph.set_photo(user_id, data, media_type)
+        log.info("photo of %s set from %s (%s, %d bytes)", args.upn, args.photo, media_type, len(data))
+        # What Graph serves may be a rendition of ours (None: not visible yet); read compares against it.
+        return {"photo_sha256": sha256(data), "photo_graph_sha256": graph.get_photo_hash(user_id)}
 
     def _wait_mailbox(self, settings: config.Settings, graph: Any, user_id: str, upn: str) -> dict[str, Any]:
         """Exchange provisions the mailbox minutes after licensing; until then mailboxSettings answers 404."""
@@ -269,10 +353,13 @@ class Mailbox(pulumi.dynamic.Resource, module="coldfleet", name="Mailbox"):
     mailbox_ready: pulumi.Output[bool]
     smtp_auth_enabled: pulumi.Output[bool]
     account_enabled: pulumi.Output[bool]
+    photo: pulumi.Output[str | None]
+    photo_sha256: pulumi.Output[str | None]
+    photo_graph_sha256: pulumi.Output[str | None]
 
     OUTPUTS: ClassVar[tuple[str, ...]] = ("user_id", "email", "password", "smtp_host", "smtp_port", "imap_host",
                                           "imap_port", "licensed", "mailbox_ready", "smtp_auth_enabled",
-                                          "account_enabled")
+                                          "account_enabled", "photo_sha256", "photo_graph_sha256")
 
     def __init__(self, resource_name: str, args: dict[str, Any] | None = None,
                  opts: pulumi.ResourceOptions | None = None, **kwargs: Any) -> None:

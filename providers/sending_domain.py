@@ -14,17 +14,23 @@ Replace keys: `domain` (another domain is another resource) and `dns_backend` (t
 belong to one backend; moving them is a migration, not an in-place edit). Registrations and zones are never deleted:
 they cost money and are hard to get back. `release_registration_on_destroy` only turns autorenew off, and
 `delete_zone_on_destroy` must be set explicitly to drop the zone.
+
+check refuses, offline, a name that is not a valid domain (IDN → punycode with IDNA 2008/UTS 46, the same
+normalisation as the fleet spec: `providers.names`) and, when `brand_domain` (the client's primary domain) is given, a
+domain equal to it, under it or above it. `brand_domain` is a guard on the input, not part of the resource's state: it
+is not a diff key, so adding it to stacks created before it existed, or a changed brand domain, shows no change and
+never replaces a domain (it is echoed into the outputs on the next update).
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 import pulumi
 from pulumi.dynamic import CreateResult, DiffResult, ReadResult, Resource, UpdateResult
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from providers import config
 from providers.base import BaseProvider
@@ -32,39 +38,32 @@ from providers.clients.dns import ZoneInfo, authoritative_query, backend_for
 from providers.clients.errors import BadRequest, ClientError, Conflict, NotFound, OwnershipConflict
 from providers.clients.registrar import Availability, Registrar, Registration, registrar_for
 from providers.config import Settings
+from providers.names import DomainName, is_under
 
 log = logging.getLogger(__name__)
 
 
-def check_domain(value: str) -> str:
-    """A lowercase FQDN (IDNA/punycode, no trailing dot) with at least two labels."""
-    name = value.strip().rstrip(".").lower()
-    try:
-        name = name.encode("idna").decode("ascii")
-    except UnicodeError:
-        raise ValueError(f"{value!r} is not a valid domain name") from None
-    labels = name.split(".")
-    ok = len(labels) >= 2 and len(name) <= 253 and all(
-        0 < len(label) <= 63 and label[0] != "-" and label[-1] != "-" and all(c.isalnum() or c == "-" for c in label)
-        for label in labels
-    )
-    if not ok or labels[-1].isdigit():
-        raise ValueError(f"{value!r} is not a valid domain name")
-    return name
-
-
-DomainName = Annotated[str, AfterValidator(check_domain)]
-
-
 class SendingDomainArgs(BaseModel):
+    """`brand_domain` is declared before `domain` so the domain's validator can see it (pydantic validates in field
+    order) and the refusal names `domain`, the field to fix."""
+
     model_config = ConfigDict(extra="ignore")
 
+    brand_domain: DomainName | None = None
     domain: DomainName
     dns_backend: Literal["cloudflare", "rfc2136"]
     registrar: Literal["namecom", "byo"]
     max_price: float | None = Field(default=None, gt=0)
     delete_zone_on_destroy: bool = False
     release_registration_on_destroy: bool = False
+
+    @field_validator("domain")
+    @classmethod
+    def _not_the_brand(cls, value: str, info: ValidationInfo) -> str:
+        brand = info.data.get("brand_domain")
+        if brand and (is_under(value, brand) or is_under(brand, value)):
+            raise ValueError(f"{value} is the brand domain {brand} or shares it: never send cold email from it")
+        return value
 
 
 class RegistrationRefused(RuntimeError):
@@ -242,6 +241,7 @@ class SendingDomain(Resource, module="coldfleet", name="SendingDomain"):
     max_price: pulumi.Output[float | None]
     delete_zone_on_destroy: pulumi.Output[bool]
     release_registration_on_destroy: pulumi.Output[bool]
+    brand_domain: pulumi.Output[str | None]
     zone_id: pulumi.Output[str]
     nameservers: pulumi.Output[list[str]]
     registered: pulumi.Output[bool]
@@ -258,9 +258,11 @@ class SendingDomain(Resource, module="coldfleet", name="SendingDomain"):
         max_price: pulumi.Input[float] | None = None,
         delete_zone_on_destroy: pulumi.Input[bool] = False,
         release_registration_on_destroy: pulumi.Input[bool] = False,
+        brand_domain: pulumi.Input[str] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         props = {
+            "brand_domain": brand_domain,
             "domain": domain,
             "dns_backend": dns_backend,
             "registrar": registrar,

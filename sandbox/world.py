@@ -62,6 +62,18 @@ class Domain:
     authentication_type: str = "Managed"
 
 
+class ProfilePhoto:
+    """A user's profile photo (Graph double). A plain class, not a dataclass, so the admin /state view shows its
+    summary (str) instead of the bytes."""
+
+    def __init__(self, data: bytes, media_type: str, width: int, height: int) -> None:
+        self.data, self.media_type, self.width, self.height = data, media_type, width, height
+        self.updated = time.time()
+
+    def __str__(self) -> str:
+        return f"{self.media_type} {self.width}x{self.height}, {len(self.data)} bytes"
+
+
 @dataclass
 class User:
     id: str
@@ -82,6 +94,7 @@ class User:
     deleted_at: float | None = None
     # Other writable Graph user properties (jobTitle, department, ...) by their camelCase names (Graph double).
     properties: dict[str, Any] = field(default_factory=dict)
+    photo: ProfilePhoto | None = None  # PUT /users/{id}/photo/$value (Graph double); needs the mailbox
 
     @property
     def mail(self) -> str | None:
@@ -104,6 +117,31 @@ class DkimConfig:
     selector2_cname: str
     enabled: bool = False
     key_size: int = 2048  # New-DkimSigningConfig -KeySize
+
+
+@dataclass
+class ServicePrincipal:
+    """An enterprise application in a tenant (Graph servicePrincipal); `scopes` maps delegated scope value -> id."""
+
+    id: str
+    app_id: str
+    display_name: str
+    app_owner_organization_id: str | None = None
+    scopes: dict[str, str] = field(default_factory=dict)
+    service_principal_type: str = "Application"
+    created: float = field(default_factory=time.time)
+
+
+@dataclass
+class PermissionGrant:
+    """A delegated permission grant (Graph oAuth2PermissionGrant): client SP may call resource SP with `scope`."""
+
+    id: str
+    client_id: str  # object id of the client servicePrincipal
+    resource_id: str  # object id of the resource servicePrincipal
+    consent_type: str  # AllPrincipals | Principal
+    scope: str = ""
+    principal_id: str | None = None
 
 
 @dataclass
@@ -130,6 +168,9 @@ class Tenant:
     admin_password: str = field(default_factory=lambda: secrets.token_urlsafe(16))
     partner_request_id: str | None = None  # MS-RequestId of the Partner Center create (idempotent replay)
     dkim_partition: str = "n"  # letter in the DKIM selector targets: <prefix>.<letter>-v1.dkim.mail.microsoft
+    # Enterprise apps and delegated grants (Graph double, sandbox/graph/consent.py), keyed by object id.
+    service_principals: dict[str, ServicePrincipal] = field(default_factory=dict)
+    permission_grants: dict[str, PermissionGrant] = field(default_factory=dict)
 
 
 @dataclass

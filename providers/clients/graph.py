@@ -6,6 +6,7 @@ the Graph calls and turns SDK models into the frozen dataclasses the providers u
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 import uuid
@@ -32,6 +33,7 @@ from msgraph.generated.users.users_request_builder import UsersRequestBuilder
 from providers.clients import graph_session
 from providers.clients.errors import BadRequest, ClientError, Conflict, NotFound, NotReady, ServerError
 from providers.clients.graph_batch import run_batch
+from providers.clients.graph_consent import ConsentOperations
 from providers.config import Settings
 
 log = logging.getLogger(__name__)
@@ -40,6 +42,10 @@ API = graph_session.API
 USER_SELECT = ["id", "userPrincipalName", "displayName", "givenName", "surname", "accountEnabled", "usageLocation",
                "assignedLicenses", "onPremisesExtensionAttributes"]
 MAX_PAGES = 1000
+# 404 codes meaning "this user has no photo" (the profile service's ImageNotFound; older Exchange-backed answers).
+PHOTO_ABSENT = frozenset({"ImageNotFound", "ErrorItemNotFound", "ErrorEntityNotFound"})
+# 404 codes meaning "the mailbox (where the photo lives) is not provisioned yet".
+NO_MAILBOX = frozenset({"ErrorNonExistentMailbox", "MailboxNotEnabledForRESTAPI"})
 T = TypeVar("T")
 
 
@@ -105,7 +111,7 @@ def _snake(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
-class GraphClient:
+class GraphClient(ConsentOperations):
     """One tenant's Graph. Built per provider call; holds only settings and the tenant id."""
 
     def __init__(self, settings: Settings, tenant_id: str) -> None:
@@ -359,6 +365,51 @@ class GraphClient:
             await client.users.by_user_id(user_id).mailbox_settings.patch(body)
 
         self._run(f"update mailbox settings of {user_id}", work)
+
+    # -- profile photo -------------------------------------------------------------------------------------------
+    def _photo_missing(self, error: ClientError) -> None:
+        """404 for "no photo" is None; 404 before the mailbox exists (the photo lives with it) is NotReady."""
+        if isinstance(error, NotFound) and error.code in PHOTO_ABSENT:
+            return None
+        if isinstance(error, NotFound) and error.code in NO_MAILBOX:
+            raise NotReady(str(error.args[0]), status=error.status, code=error.code, api=API) from None
+        raise error
+
+    def set_photo(self, user_id: str, data: bytes, content_type: str) -> None:
+        """PUT /users/{id}/photo/$value (≤ 4 MB, image/jpeg or image/png); NotReady until the mailbox exists."""
+        request: RequestConfiguration[Any] = RequestConfiguration()
+        request.headers.add("Content-Type", content_type)  # the SDK would send application/octet-stream
+
+        async def work(client: GraphServiceClient) -> None:
+            await client.users.by_user_id(user_id).photo.content.put(data, request)
+
+        def not_yet(error: ClientError) -> None:
+            self._photo_missing(error)
+            raise error
+
+        self._run(f"set photo of {user_id}", work, not_yet)
+        log.info("set_photo: %s (%s, %d bytes)", user_id, content_type, len(data))
+
+    def get_photo(self, user_id: str) -> bytes | None:
+        """GET /users/{id}/photo/$value: the bytes Graph serves (possibly a resized rendition), None without a photo;
+        NotReady while the mailbox is not provisioned."""
+        async def work(client: GraphServiceClient) -> bytes | None:
+            return await client.users.by_user_id(user_id).photo.content.get()
+
+        return self._run(f"get photo of {user_id}", work, self._photo_missing)
+
+    def get_photo_hash(self, user_id: str) -> str | None:
+        """sha256 (hex) of the photo Graph serves, or None without one."""
+        data = self.get_photo(user_id)
+        return hashlib.sha256(data).hexdigest() if data else None
+
+    def delete_photo(self, user_id: str) -> None:
+        """DELETE /users/{id}/photo; a missing photo is already the wanted state."""
+        async def work(client: GraphServiceClient) -> None:
+            await client.users.by_user_id(user_id).photo.delete()
+
+        self._run(f"delete photo of {user_id}", work, self._photo_missing)
+        log.info("delete_photo: %s", user_id)
 
     def delete_user(self, user_id: str) -> None:
         async def work(client: GraphServiceClient) -> None:

@@ -21,7 +21,9 @@ from starlette.routing import Route
 
 from sandbox.graph import errors
 from sandbox.graph.batch import JSON_TYPE, run_batch
-from sandbox.graph.handlers import Answer, Call, dispatch
+from sandbox.graph.consent import dispatcher
+from sandbox.graph.handlers import Answer, Call
+from sandbox.graph.handlers import dispatch as _dispatch_core
 from sandbox.graph.models import GraphBackend, default_skus
 from sandbox.world import Dns, World
 
@@ -29,6 +31,8 @@ logger = logging.getLogger(__name__)
 
 AUDIENCE = "https://graph.microsoft.com"
 VERSION_ROOT = "/v1.0"
+# servicePrincipals and oauth2PermissionGrants (consent.py) are routed first, then the core routes of handlers.py
+dispatch = dispatcher(_dispatch_core)
 
 
 def _bearer(headers: dict[str, str]) -> str | None:
@@ -57,7 +61,8 @@ def handle(backend: GraphBackend, method: str, path: str, query: dict[str, str],
             raise errors.invalid_token(token)
         if not backend.world.app_can_manage(token.client_id, token.tenant_id):
             raise errors.access_denied()
-        call = Call(method=method, path=path, query=query, headers=headers, body=_parse_body(raw),
+        body = raw if path.rstrip("/").endswith("/$value") else _parse_body(raw)  # media (photo bytes) stay binary
+        call = Call(method=method, path=path, query=query, headers=headers, body=body,
                     tenant_id=token.tenant_id, client_id=token.client_id, base_url=base_url, request_id=request_id,
                     client_request_id=client_request_id)
         if path.rstrip("/") == "/$batch":
@@ -114,8 +119,8 @@ def create_app(world: World, dns: Dns) -> Starlette:
         raw = await request.body()
         answer = await run_in_threadpool(handle, backend, request.method, path, dict(request.query_params), headers,
                                          raw, base_url)
-        if answer.body is None:
-            return Response(status_code=answer.status, headers=answer.headers)
+        if answer.body is None or isinstance(answer.body, bytes):  # bytes: a media stream, its type in the headers
+            return Response(answer.body, status_code=answer.status, headers=answer.headers)
         return Response(json.dumps(answer.body), status_code=answer.status,
                         headers={**answer.headers, "content-type": JSON_TYPE})
 

@@ -82,7 +82,9 @@ def run_batch(call: Call, dispatch: Callable[[Call], Answer]) -> Answer:
             answer = _run_item(sub, dispatch)
         status[item_id] = answer.status
         entry: dict[str, Any] = {"id": item_id, "status": answer.status, "headers": dict(answer.headers)}
-        if answer.body is not None:
+        if isinstance(answer.body, bytes):  # media travel base64-encoded, like Graph's own batch answers
+            entry["body"] = base64.b64encode(answer.body).decode("ascii")
+        elif answer.body is not None:
             entry["headers"].setdefault("Content-Type", JSON_TYPE)
             entry["body"] = answer.body
         responses.append(entry)

@@ -3,13 +3,15 @@ serializes. Framework-free (a `Call` in, an `Answer` out) so `$batch` items go t
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from sandbox import faults
-from sandbox.graph import errors, query, serialize
+from sandbox.graph import errors, photos, query, serialize
 from sandbox.graph.models import GraphBackend
 
 WRITE_METHODS = frozenset({"POST", "PATCH", "PUT", "DELETE"})
@@ -251,6 +253,45 @@ def update_mailbox_settings(b: GraphBackend, call: Call, user: str) -> Answer:
     return _mailbox_answer(b, call, user, b.update_mailbox_settings(call.tenant_id, user, _body(call)))
 
 
+# -- profile photo -----------------------------------------------------------------------------------------------------
+def _raw(call: Call) -> bytes:
+    """The binary body: bytes at the top level, base64 text inside a $batch item."""
+    if isinstance(call.body, bytes | bytearray):
+        return bytes(call.body)
+    if isinstance(call.body, str):
+        try:
+            return base64.b64decode(call.body, validate=True)
+        except (binascii.Error, ValueError):
+            pass
+    raise errors.GraphError(400, "InvalidImage", "The request body is not an image.")
+
+
+def get_photo(b: GraphBackend, call: Call, user: str) -> Answer:
+    with b.world.lock:
+        found = b.get_user(call.tenant_id, user)
+        body = photos.photo_json(photos.get_photo(found))
+    return _ok({"@odata.context": _context(call, f"users('{found.id}')/photo/$entity"), **body})
+
+
+def get_photo_value(b: GraphBackend, call: Call, user: str) -> Answer:
+    with b.world.lock:
+        photo = photos.get_photo(b.get_user(call.tenant_id, user))
+        return Answer(200, photo.data, {"content-type": photo.media_type})
+
+
+def set_photo(b: GraphBackend, call: Call, user: str) -> Answer:
+    data = _raw(call)
+    with b.world.lock:
+        photos.set_photo(b.get_user(call.tenant_id, user), data)
+    return Answer(200)
+
+
+def delete_photo(b: GraphBackend, call: Call, user: str) -> Answer:
+    with b.world.lock:
+        photos.delete_photo(b.get_user(call.tenant_id, user))
+    return _no_content()
+
+
 # -- deleted items -----------------------------------------------------------------------------------------------------
 def list_deleted_users(b: GraphBackend, call: Call) -> Answer:
     path = "directory/deletedItems/microsoft.graph.user"
@@ -295,6 +336,11 @@ _TABLE: list[tuple[str, str, Handler]] = [
     ("POST", "/users/{user}/assignLicense", assign_license),
     ("GET", "/users/{user}/mailboxSettings", get_mailbox_settings),
     ("PATCH", "/users/{user}/mailboxSettings", update_mailbox_settings),
+    ("GET", "/users/{user}/photo", get_photo),
+    ("DELETE", "/users/{user}/photo", delete_photo),
+    ("GET", r"/users/{user}/photo/\$value", get_photo_value),
+    ("PUT", r"/users/{user}/photo/\$value", set_photo),
+    ("PATCH", r"/users/{user}/photo/\$value", set_photo),
     ("GET", "/directory/deletedItems/microsoft.graph.user", list_deleted_users),
     ("GET", "/directory/deletedItems/{item}", get_deleted_item),
     ("DELETE", "/directory/deletedItems/{item}", purge_deleted_item),

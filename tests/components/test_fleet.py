@@ -128,7 +128,8 @@ def test_inputs_follow_the_contract(raw: dict[str, Any]) -> None:
     assert (box["first_name"], box["last_name"], box["display_name"]) == ("Jürgen", "Müller", "Jürgen Müller")
     assert box["usage_location"] == "DE" and box["sending"] == "oauth"
     assert run.of("SendingDomain")["tryacme.io"] == {
-        "domain": "tryacme.io", "dns_backend": "cloudflare", "registrar": "namecom", "delete_zone_on_destroy": False,
+        "brand_domain": "acme.com", "domain": "tryacme.io", "dns_backend": "cloudflare", "registrar": "namecom",
+        "delete_zone_on_destroy": False,
         "release_registration_on_destroy": False,
     }
 

@@ -24,10 +24,12 @@ from cli.engine import REPO_ROOT, open_stack, target
 from providers.clients.exchange import ExchangeClient
 from providers.clients.graph import GraphClient
 from providers.clients.registrar import registrar_for
+from providers.m365_tenant import EXCHANGE_ONLINE_APP_ID
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 DOMAIN = "getacme.com"
+SEQUENCER_APP = "11111111-2222-3333-4444-555555555555"  # the placeholder in Pulumi.dev.yaml
 
 
 def coldfleet(project: Path, sandbox_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -86,6 +88,8 @@ def test_up_provisions_one_domain_end_to_end(sandbox: Any, provisioned: dict[str
         assert graph.mailbox_settings(user.id) is not None
     dkim = ExchangeClient(sandbox.settings, tenant_id).get_dkim(DOMAIN)
     assert dkim is not None and dkim.enabled
+    # OAuth is the sending path: the sequencer's app has tenant-wide consent for IMAP and SMTP.
+    assert graph.consent_scopes(SEQUENCER_APP, EXCHANGE_ONLINE_APP_ID) == ["IMAP.AccessAsUser.All", "SMTP.Send"]
     # What the authoritative server answers.
     assert ask(sandbox, DOMAIN, "MX") == ["0 getacme-com.mail.protection.outlook.com"]
     txt = ask(sandbox, DOMAIN, "TXT")

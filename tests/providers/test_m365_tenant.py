@@ -18,6 +18,9 @@ from providers.m365_tenant import M365Tenant, M365TenantProvider
 ADDRESS = {"first_name": "Anna", "last_name": "Keller", "address_line1": "1 Main St", "city": "Springfield",
            "state": "IL", "postal_code": "62701", "country": "US"}
 CONTACT = {"first_name": "Anna", "last_name": "Keller", "email": "ops@acme.example"}
+SEQUENCER = "6a2b8f0e-1c3d-4e5f-8a9b-0c1d2e3f4a5b"  # a sequencer's multi-tenant app (appId)
+SCOPES = ["IMAP.AccessAsUser.All", "SMTP.Send"]
+EXCHANGE_ONLINE = "00000002-0000-0ff1-ce00-000000000000"
 
 
 def inputs(**over: Any) -> dict[str, Any]:
@@ -60,6 +63,7 @@ def offline() -> Iterator[None]:
         ({"domain": "not a domain"}, "domain"),
         ({"seats": 0}, "seats"),
         ({"licence": "business_basic", "seats": 301}, "seats"),
+        ({"seats": 101}, "seats"),
         ({"licence": "e5"}, "licence"),
         ({"contact": {**CONTACT, "email": "nope"}}, "contact.email"),
         ({"sequencer_app_id": "not-a-guid"}, "sequencer_app_id"),
@@ -110,6 +114,27 @@ def test_diff(offline: None) -> None:
     assert unknown.changes and unknown.replaces == []  # decided with the real value during `up`
     drift = provider.diff("id", {**olds, "domain_present": False}, news)
     assert drift.changes and drift.replaces == []
+
+
+def test_check_caps_seats_per_tenant(offline: None) -> None:
+    provider = M365TenantProvider()
+    assert provider.check({}, inputs(seats=100)).failures == []
+    reason = fields(provider.check({}, inputs(seats=101)))["seats"]
+    assert "seats" in reason and "100" in reason
+
+
+def test_diff_consent_drift(offline: None) -> None:
+    provider = M365TenantProvider()
+    news = provider.check({}, inputs(sequencer_app_id=SEQUENCER)).inputs
+    olds = {**_outs(news), "sequencer_consent": SCOPES}
+    assert not provider.diff("id", olds, news).changes
+    for lost in ([], ["SMTP.Send"], None):  # revoked, narrowed, never granted (state from before consent)
+        drift = provider.diff("id", {**olds, "sequencer_consent": lost}, news)
+        assert drift.changes and drift.replaces == []
+    removed = provider.diff("id", olds, {**news, "sequencer_app_id": None})
+    assert removed.changes and removed.replaces == []
+    plain = provider.check({}, inputs()).inputs  # no sequencer app: consent is not looked at
+    assert not provider.diff("id", {**_outs(plain), "sequencer_consent": []}, plain).changes
 
 
 def test_resource_marks_admin_password_secret(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -306,3 +331,75 @@ def test_licence_change_and_seat_drift(online: Any) -> None:
     moved = provider.update(created.id, outs, basic).outs
     skus = {s.sku_part_number: s.sku_id for s in GraphClient(online.settings, tenant_id).subscribed_skus()}
     assert moved["licence_sku_id"] == skus["O365_BUSINESS_ESSENTIALS"] != outs["licence_sku_id"]
+
+
+# --- sequencer admin consent ----------------------------------------------------------------------------------------
+
+
+def consent_grants(sandbox: Any, tenant_id: str) -> dict[str, str]:
+    """appId -> scope of every AllPrincipals grant on Exchange Online in the tenant (admin view of the world)."""
+    tenant = world_tenant(sandbox, tenant_id)
+    apps = {sp["id"]: sp["app_id"] for sp in tenant["service_principals"].values()}
+    return {apps[g["client_id"]]: g["scope"] for g in tenant["permission_grants"].values()
+            if g["consent_type"] == "AllPrincipals" and apps.get(g["resource_id"]) == EXCHANGE_ONLINE}
+
+
+def test_sequencer_consent_granted_and_idempotent(online: Any) -> None:
+    provider = M365TenantProvider()
+    news = provider.check({}, inputs(sequencer_app_id=SEQUENCER.upper())).inputs
+    assert news["sequencer_app_id"] == SEQUENCER
+    created = provider.create(news)
+    outs, tenant_id = created.outs, created.outs["tenant_id"]
+    assert outs["sequencer_consent"] == SCOPES
+    assert consent_grants(online, tenant_id) == {SEQUENCER: "IMAP.AccessAsUser.All SMTP.Send"}
+
+    again = provider.update(created.id, outs, news).outs  # twice: one grant, same scopes
+    assert again["sequencer_consent"] == SCOPES
+    assert consent_grants(online, tenant_id) == {SEQUENCER: "IMAP.AccessAsUser.All SMTP.Send"}
+    read = provider.read(created.id, again)
+    assert read.outs["sequencer_consent"] == SCOPES and not provider.diff(created.id, read.outs, news).changes
+
+
+def test_sequencer_consent_drift_is_repaired(online: Any) -> None:
+    from providers.clients.graph import GraphClient
+
+    provider = M365TenantProvider()
+    news = provider.check({}, inputs(sequencer_app_id=SEQUENCER)).inputs
+    created = provider.create(news)
+    outs, tenant_id = created.outs, created.outs["tenant_id"]
+    graph = GraphClient(online.settings, tenant_id)
+
+    graph.revoke_admin_consent(SEQUENCER, EXCHANGE_ONLINE)  # an admin removed it in Entra
+    revoked = provider.read(created.id, outs).outs
+    assert revoked["sequencer_consent"] == []
+    assert provider.diff(created.id, revoked, news).changes
+    repaired = provider.update(created.id, revoked, news).outs
+    assert repaired["sequencer_consent"] == SCOPES and consent_grants(online, tenant_id)[SEQUENCER]
+
+    graph.grant_admin_consent(SEQUENCER, EXCHANGE_ONLINE, ["SMTP.Send"])  # narrowed out of band
+    narrowed = provider.read(created.id, repaired).outs
+    assert narrowed["sequencer_consent"] == ["SMTP.Send"] and provider.diff(created.id, narrowed, news).changes
+    provider.update(created.id, narrowed, news)
+    assert consent_grants(online, tenant_id) == {SEQUENCER: "IMAP.AccessAsUser.All SMTP.Send"}
+    assert not provider.diff(created.id, provider.read(created.id, repaired).outs, news).changes
+
+
+def test_sequencer_change_and_removal_revoke(online: Any) -> None:
+    provider = M365TenantProvider()
+    news = provider.check({}, inputs(sequencer_app_id=SEQUENCER)).inputs
+    created = provider.create(news)
+    outs, tenant_id = created.outs, created.outs["tenant_id"]
+
+    other = str(uuid.uuid4())
+    moved = provider.update(created.id, outs, {**news, "sequencer_app_id": other}).outs
+    assert consent_grants(online, tenant_id) == {other: "IMAP.AccessAsUser.All SMTP.Send"}
+
+    plain = {**news, "sequencer_app_id": None}
+    assert provider.diff(created.id, moved, plain).changes
+    removed = provider.update(created.id, moved, plain).outs
+    assert removed["sequencer_consent"] == [] and consent_grants(online, tenant_id) == {}
+    assert provider.read(created.id, removed).outs["sequencer_consent"] == []
+
+    with_app = provider.update(created.id, removed, news).outs
+    provider.delete(created.id, with_app)  # destroy keeps the tenant, and the consent with it
+    assert consent_grants(online, tenant_id) == {SEQUENCER: "IMAP.AccessAsUser.All SMTP.Send"}

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import struct
 import time
 import uuid
+import zlib
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -28,6 +32,27 @@ def inputs(**over: Any) -> dict[str, Any]:
     }
     base.update(over)
     return base
+
+
+def png(width: int = 2, height: int = 2, shade: int = 0x80) -> bytes:
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    rows = b"".join(b"\0" + bytes([shade, 0x40, 0x20]) * width for _ in range(height))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+
+
+def jpeg(width: int = 3, height: int = 1) -> bytes:
+    """A JPEG header (SOI, APP0, SOF0, EOI): the magic bytes and a size, not a decodable image."""
+    app0 = b"JFIF\0\x01\x01\0\0\x01\0\x01\0\0"
+    sof0 = struct.pack(">BHHB", 8, height, width, 1) + b"\x01\x11\0"
+    return (b"\xff\xd8\xff\xe0" + struct.pack(">H", len(app0) + 2) + app0
+            + b"\xff\xc0" + struct.pack(">H", len(sof0) + 2) + sof0 + b"\xff\xd9")
+
+
+def sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
 
 
 def fields(result: Any) -> dict[str, str]:
@@ -88,6 +113,62 @@ def test_diff(offline: None) -> None:
     assert provider.diff("u", {**olds, "account_enabled": False}, news).changes
 
 
+def test_check_domain_uses_the_spec_normalisation(offline: None) -> None:
+    result = MailboxProvider().check({}, inputs(domain="Straße-Acme.DE."))
+    assert result.failures == [] and result.inputs["domain"] == "xn--strae-acme-83a.de"  # ß kept (IDNA 2008)
+    assert set(fields(MailboxProvider().check({}, inputs(domain="bad_name.com")))) == {"domain"}
+
+
+def test_check_hashes_the_photo_file(offline: None, tmp_path: Path) -> None:
+    provider = MailboxProvider()
+    (tmp_path / "anna.png").write_bytes(png())
+    (tmp_path / "anna.jpg").write_bytes(jpeg())
+    for name, data in (("anna.png", png()), ("anna.jpg", jpeg())):
+        result = provider.check({}, inputs(photo=str(tmp_path / name)))
+        assert result.failures == [] and result.inputs["photo_sha256"] == sha(data), name
+    plain = provider.check({}, inputs(photo_sha256="made-up"))  # only check sets it
+    assert plain.failures == [] and plain.inputs["photo"] is None and plain.inputs["photo_sha256"] is None
+    assert provider.check({}, inputs(photo=UNKNOWN)).failures == []
+
+
+def test_check_refuses_bad_photo_files(offline: None, tmp_path: Path) -> None:
+    (tmp_path / "notes.png").write_bytes(b"GIF89a not what we take")
+    (tmp_path / "empty.jpg").write_bytes(b"")
+    with open(tmp_path / "huge.png", "wb") as fh:  # sparse: 4 MB + 1 byte without writing them
+        fh.write(png())
+        fh.truncate(4 * 1024 * 1024 + 1)
+    for path, why in ((tmp_path / "missing.png", "no such file"), (tmp_path / "notes.png", "not a JPEG or PNG"),
+                      (tmp_path / "empty.jpg", "not a JPEG or PNG"), (tmp_path / "huge.png", "up to 4 MB"),
+                      (tmp_path, "no such file")):
+        result = MailboxProvider().check({}, inputs(photo=str(path)))
+        assert list(fields(result)) == ["photo"] and why in fields(result)["photo"], path
+    assert list(fields(MailboxProvider().check({}, inputs(photo="")))) == ["photo"]
+    # other failures are still reported with the photo's
+    both = MailboxProvider().check({}, inputs(photo=str(tmp_path / "missing.png"), sending="smtp"))
+    assert set(fields(both)) == {"photo", "sending"}
+
+
+def test_diff_on_photo_path_and_content(offline: None, tmp_path: Path) -> None:
+    provider = MailboxProvider()
+    photo = tmp_path / "anna.png"
+    photo.write_bytes(png())
+    news = provider.check({}, inputs(photo=str(photo))).inputs
+    olds = {**news, "user_id": "u", "password": "p", "account_enabled": True, "photo_graph_sha256": "g"}
+    assert not provider.diff("u", olds, news).changes
+    photo.write_bytes(png(shade=0x81))  # same path, edited picture
+    edited = provider.diff("u", olds, provider.check({}, inputs(photo=str(photo))).inputs)
+    assert edited.changes and edited.replaces == []
+    moved = tmp_path / "keller.png"
+    moved.write_bytes(png())
+    renamed = provider.diff("u", olds, provider.check({}, inputs(photo=str(moved))).inputs)
+    assert renamed.changes and renamed.replaces == []
+    dropped = provider.diff("u", olds, provider.check({}, inputs()).inputs)
+    assert dropped.changes and dropped.replaces == []
+    # stacks from before the photo existed: no photo keys in their state, no change
+    before = {k: v for k, v in provider.check({}, inputs()).inputs.items() if not k.startswith("photo")}
+    assert not provider.diff("u", {**before, "account_enabled": True}, provider.check({}, inputs()).inputs).changes
+
+
 def test_resource_marks_password_secret(monkeypatch: pytest.MonkeyPatch) -> None:
     import pulumi
 
@@ -101,6 +182,7 @@ def test_resource_marks_password_secret(monkeypatch: pytest.MonkeyPatch) -> None
     assert Mailbox._resource_type_name == "dynamic/coldfleet:Mailbox"
     assert captured["opts"].additional_secret_outputs == ["password"]
     assert captured["props"]["password"] is None and captured["props"]["user_id"] is None
+    assert captured["props"]["photo_sha256"] is None and captured["props"]["photo_graph_sha256"] is None
     assert vars(captured["provider"]) == {}
 
 
@@ -281,6 +363,54 @@ def test_update_in_place(sandbox: Any, online: dict[str, Any]) -> None:
     mailbox = GraphClient(sandbox.settings, online["tenant_id"]).mailbox_settings(created.id)
     assert mailbox is not None and mailbox["timeZone"] == "Europe/Berlin" and mailbox["language"]["locale"] == "de-DE"
     assert user["smtp_client_auth_disabled"] is False
+
+
+def test_photo_lifecycle_and_drift(sandbox: Any, online: dict[str, Any], tmp_path: Path) -> None:
+    from providers.clients.graph import GraphClient
+
+    provider = MailboxProvider()
+    graph = GraphClient(sandbox.settings, online["tenant_id"])
+    photo = tmp_path / "anna.png"
+    photo.write_bytes(png())
+    news = provider.check({}, {**online, "photo": str(photo)}).inputs
+    created = provider.create(news)
+    outs = created.outs
+    assert outs["photo"] == str(photo) and outs["photo_sha256"] == sha(png())
+    assert outs["photo_graph_sha256"] == sha(png())  # the double serves the bytes as uploaded
+    assert graph.get_photo(created.id) == png()
+    clean = provider.read(created.id, outs)
+    assert not provider.diff(created.id, clean.outs, news).changes and clean.inputs == news
+
+    graph.delete_photo(created.id)  # removed out of band
+    gone = provider.read(created.id, outs).outs
+    assert gone["photo_sha256"] is None
+    assert provider.diff(created.id, gone, news).changes
+    restored = provider.update(created.id, gone, news).outs
+    assert graph.get_photo(created.id) == png() and restored["photo_sha256"] == sha(png())
+    assert not provider.diff(created.id, provider.read(created.id, restored).outs, news).changes
+
+    graph.set_photo(created.id, jpeg(), "image/jpeg")  # replaced out of band
+    replaced = provider.read(created.id, restored).outs
+    assert replaced["photo_sha256"] == sha(jpeg()) and provider.diff(created.id, replaced, news).changes
+    provider.update(created.id, replaced, news)
+    assert graph.get_photo(created.id) == png()
+
+    photo.write_bytes(png(3, 3))  # the operator edits the file
+    edited = provider.check({}, {**online, "photo": str(photo)}).inputs
+    assert provider.diff(created.id, restored, edited).changes
+    after_edit = provider.update(created.id, restored, edited).outs
+    assert graph.get_photo(created.id) == png(3, 3) and after_edit["photo_sha256"] == sha(png(3, 3))
+
+    unchanged = provider.update(created.id, after_edit, {**edited, "display_name": "Anna K."}).outs
+    assert unchanged["photo_graph_sha256"] == after_edit["photo_graph_sha256"]
+
+    dropped = provider.update(created.id, after_edit, online).outs  # `photo` removed from the program
+    assert dropped["photo"] is None and dropped["photo_sha256"] is None
+    assert graph.get_photo(created.id) is None
+    graph.set_photo(created.id, jpeg(), "image/jpeg")  # an unmanaged photo is left alone
+    assert not provider.diff(created.id, provider.read(created.id, dropped).outs, online).changes
+    provider.update(created.id, dropped, online)
+    assert graph.get_photo(created.id) == jpeg()
 
 
 def test_deleted_user_reads_as_gone_and_delete_purges(sandbox: Any, online: dict[str, Any]) -> None:

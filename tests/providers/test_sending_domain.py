@@ -86,6 +86,63 @@ def test_check_normalises_and_tolerates_unknowns() -> None:
 
 
 @pytest.mark.usefixtures("no_api")
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("münchen-acme.de", "xn--mnchen-acme-thb.de"),
+        ("xn--mnchen-acme-thb.de", "xn--mnchen-acme-thb.de"),
+        ("straße.de", "xn--strae-oqa.de"),  # IDNA 2008 keeps ß (the built-in IDNA 2003 codec gave strasse.de)
+        ("ACME-Mail.Example.", "acme-mail.example"),
+    ],
+)
+def test_check_spells_idn_as_punycode_like_the_spec(given: str, expected: str) -> None:
+    from components.spec import normalise_domain
+
+    result = SendingDomainProvider().check({}, props(given))
+    assert result.failures == [] and result.inputs["domain"] == expected == normalise_domain(given)
+
+
+@pytest.mark.usefixtures("no_api")
+@pytest.mark.parametrize(
+    "bad", ["bad_name.com", "a..com", "localhost", "1.2.3.4", "x" * 64 + ".com", "-a.com", "a-.com", "ab--c.com",
+            "xn--zz.com", "", f"{'a' * 63}.{'b' * 63}.{'c' * 63}.{'d' * 63}.com"],
+)
+def test_check_refuses_invalid_labels(bad: str) -> None:
+    result = SendingDomainProvider().check({}, props(bad))
+    assert [f.property for f in result.failures] == ["domain"], bad
+
+
+@pytest.mark.usefixtures("no_api")
+def test_check_refuses_the_brand_domain_and_its_subdomains() -> None:
+    p = SendingDomainProvider()
+    for domain in ("acme.com", "mail.acme.com", "a.b.ACME.com.", "acme.com."):
+        result = p.check({}, props(domain, brand_domain="Acme.com"))
+        assert [f.property for f in result.failures] == ["domain"], domain
+        assert "brand domain acme.com" in result.failures[0].reason
+    above = p.check({}, props("acme.com", brand_domain="www.acme.com"))  # the brand's parent shares it too
+    assert [f.property for f in above.failures] == ["domain"]
+    idn = p.check({}, props("mail.münchen-acme.de", brand_domain="xn--mnchen-acme-thb.de"))
+    assert [f.property for f in idn.failures] == ["domain"]
+    for fine in ("getacme.com", "notacme.com", "acme.co", "acme.com.evil.io"):
+        ok = p.check({}, props(fine, brand_domain="acme.com"))
+        assert ok.failures == [] and ok.inputs["brand_domain"] == "acme.com", fine
+    assert [f.property for f in p.check({}, props("getacme.com", brand_domain="nope")).failures] == ["brand_domain"]
+    assert p.check({}, props("getacme.com", brand_domain=UNKNOWN)).failures == []
+
+
+@pytest.mark.usefixtures("no_api")
+def test_brand_domain_is_not_a_diff_key() -> None:
+    """Stacks created before brand_domain existed (or a changed brand) see no change and no replacement."""
+    p = SendingDomainProvider()
+    before = {k: v for k, v in p.check({}, props("getacme.com")).inputs.items() if k != "brand_domain"}
+    olds = {**before, "zone_id": "z", "delegated": True}  # the outputs of a stack from before brand_domain
+    news = p.check({}, props("getacme.com", brand_domain="acme.com")).inputs
+    assert not p.diff("getacme.com", olds, news).changes
+    moved = p.diff("getacme.com", {**olds, "brand_domain": "acme.com"}, {**news, "brand_domain": "acme.io"})
+    assert not moved.changes and moved.replaces == []
+
+
+@pytest.mark.usefixtures("no_api")
 def test_diff() -> None:
     p = SendingDomainProvider()
     olds = {**props("getacme.com", max_price=10.0), "zone_id": "z", "delegated": True}

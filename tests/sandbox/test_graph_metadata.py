@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import re
+import struct
 import time
 import uuid
 import xml.etree.ElementTree as ET
@@ -230,6 +231,10 @@ def _collect(graph: tuple[TestClient, _Dns, World]) -> list[tuple[str, Any, str,
     call("mailboxSettings", "microsoft.graph.mailboxSettings", False, "GET", f"/users/{uid}/mailboxSettings", 200)
     call("patch mailboxSettings", "microsoft.graph.mailboxSettings", False, "PATCH", f"/users/{uid}/mailboxSettings",
          200, json={"timeZone": "W. Europe Standard Time", "language": {"locale": "de-CH"}})
+    png = b"\x89PNG\r\n\x1a\n" + struct.pack(">I4sIIBBBBB", 13, b"IHDR", 48, 48, 8, 2, 0, 0, 0) + b"\0" * 4
+    put = client.put(f"/v1.0/users/{uid}/photo/$value", content=png, headers={"Content-Type": "image/png"})
+    assert put.status_code == 200, put.text
+    call("photo", "microsoft.graph.profilePhoto", False, "GET", f"/users/{uid}/photo", 200)
     batch = call("batch", "", False, "POST", "/$batch", 200, json={"requests": [
         {"id": "1", "method": "GET", "url": f"/users/{uid}?$select={every}"},
         {"id": "2", "method": "GET", "url": "/domains"},
@@ -242,6 +247,19 @@ def _collect(graph: tuple[TestClient, _Dns, World]) -> list[tuple[str, Any, str,
     call("deleted users", "microsoft.graph.user", True, "GET", "/directory/deletedItems/microsoft.graph.user", 200)
     call("deleted item", "microsoft.graph.directoryObject", False, "GET", f"/directory/deletedItems/{uid}", 200)
     call("restore", "microsoft.graph.directoryObject", False, "POST", f"/directory/deletedItems/{uid}/restore", 200)
+    # admin consent: service principals (first-party ones seeded) and delegated permission grants
+    sp_type, grant_type = "microsoft.graph.servicePrincipal", "microsoft.graph.oAuth2PermissionGrant"
+    exchange = call("service principals", sp_type, True, "GET",
+                    "/servicePrincipals?$filter=appId eq '00000002-0000-0ff1-ce00-000000000000'", 200)["value"][0]
+    call("service principals (all)", sp_type, True, "GET", "/servicePrincipals", 200)
+    app_sp = call("create service principal", sp_type, False, "POST", "/servicePrincipals", 201,
+                  json={"appId": str(uuid.uuid4())})
+    call("service principal", sp_type, False, "GET", f"/servicePrincipals/{app_sp['id']}", 200)
+    grant = call("create grant", grant_type, False, "POST", "/oauth2PermissionGrants", 201, json={
+        "clientId": app_sp["id"], "consentType": "AllPrincipals", "resourceId": exchange["id"], "scope": "SMTP.Send"})
+    client.patch(f"/v1.0/oauth2PermissionGrants/{grant['id']}", json={"scope": "IMAP.AccessAsUser.All SMTP.Send"})
+    call("grants", grant_type, True, "GET", f"/oauth2PermissionGrants?$filter=clientId eq '{app_sp['id']}'", 200)
+    call("grant", grant_type, False, "GET", f"/oauth2PermissionGrants/{grant['id']}", 200)
     return out
 
 
@@ -262,7 +280,10 @@ def test_every_returned_property_exists_in_the_metadata(metadata: Metadata,
 def test_error_envelopes_have_the_graph_shape(graph: tuple[TestClient, _Dns, World]) -> None:
     client, _, _ = graph
     for resp in (client.get("/v1.0/users/nobody"), client.get("/v1.0/organization", headers={"Authorization": ""}),
-                 client.post("/v1.0/users", json={"displayName": "x"}), client.get("/v1.0/nothing")):
+                 client.post("/v1.0/users", json={"displayName": "x"}), client.get("/v1.0/nothing"),
+                 client.post("/v1.0/servicePrincipals", json={"appId": "not-an-app"}),
+                 client.post("/v1.0/oauth2PermissionGrants", json={"clientId": "x"}),
+                 client.delete("/v1.0/oauth2PermissionGrants/nope")):
         error = resp.json()["error"]
         assert set(error) <= ERROR_KEYS and {"code", "message", "innerError"} <= set(error)
         assert set(error["innerError"]) == {"date", "request-id", "client-request-id"}

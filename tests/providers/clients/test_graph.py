@@ -4,9 +4,12 @@ handshake with a TXT published to BIND, user lifecycle, licences and mailbox rea
 
 from __future__ import annotations
 
+import hashlib
+import struct
 import threading
 import time
 import uuid
+import zlib
 from collections.abc import Iterator
 from dataclasses import replace
 
@@ -146,6 +149,61 @@ def test_licence_mailbox_and_soft_delete(graph: GraphClient, initial_domain: str
         graph.delete_user(user.id)
     graph.purge_deleted_user(user.id)
     with pytest.raises(errors.NotFound):
+        graph.purge_deleted_user(user.id)
+
+
+def png(width: int = 2, height: int = 2) -> bytes:
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    rows = b"".join(b"\0" + b"\x80\x40\x20" * width for _ in range(height))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+
+
+def jpeg(width: int = 3, height: int = 1) -> bytes:
+    """A JPEG header (SOI, APP0, SOF0, EOI): enough for the magic bytes and the size, not a decodable image."""
+    app0 = b"JFIF\0\x01\x01\0\0\x01\0\x01\0\0"
+    sof0 = struct.pack(">BHHB", 8, height, width, 1) + b"\x01\x11\0"
+    return (b"\xff\xd8" + b"\xff\xe0" + struct.pack(">H", len(app0) + 2) + app0
+            + b"\xff\xc0" + struct.pack(">H", len(sof0) + 2) + sof0 + b"\xff\xd9")
+
+
+@pytest.mark.usefixtures("quick_mailboxes")
+def test_profile_photo_needs_the_mailbox(sandbox: SandboxHandle, graph: GraphClient, initial_domain: str) -> None:
+    user = create(graph, f"pic{uuid.uuid4().hex[:6]}@{initial_domain}")
+    try:
+        with pytest.raises(errors.NotReady):  # 404 ErrorNonExistentMailbox: the photo lives with the mailbox
+            graph.set_photo(user.id, png(), "image/png")
+        with pytest.raises(errors.NotReady):
+            graph.get_photo_hash(user.id)
+        graph.assign_license(user.id, add=[EXCHANGE_SKU], remove=[])
+        deadline = time.monotonic() + 10
+        while graph.mailbox_settings(user.id) is None:
+            assert time.monotonic() < deadline, "mailbox never became ready"
+            time.sleep(0.1)
+        assert graph.get_photo(user.id) is None and graph.get_photo_hash(user.id) is None
+        graph.delete_photo(user.id)  # nothing to delete is fine
+
+        picture = png(4, 3)
+        graph.set_photo(user.id, picture, "image/png")
+        assert graph.get_photo(user.id) == picture
+        assert graph.get_photo_hash(user.id) == hashlib.sha256(picture).hexdigest()
+        tenant = sandbox.admin_state()["world"]["tenants"][sandbox.credentials["partner_tenant_id"]]
+        assert tenant["users"][user.id]["photo"] == f"image/png 4x3, {len(picture)} bytes"  # no bytes in /state
+
+        graph.set_photo(user.id, jpeg(), "image/jpeg")
+        assert graph.get_photo_hash(user.id) == hashlib.sha256(jpeg()).hexdigest()
+        with pytest.raises(errors.BadRequest):
+            graph.set_photo(user.id, b"GIF? no, plain text", "image/png")
+        with pytest.raises(errors.BadRequest):
+            graph.set_photo(user.id, png() + b"\0" * (4 * 1024 * 1024), "image/png")
+        graph.delete_photo(user.id)
+        assert graph.get_photo_hash(user.id) is None
+        with pytest.raises(errors.NotFound):
+            graph.get_photo_hash(str(uuid.uuid4()))  # no such user is not "no photo"
+    finally:
+        graph.delete_user(user.id)
         graph.purge_deleted_user(user.id)
 
 
