@@ -206,6 +206,7 @@ class ColdEmailFleet(pulumi.ComponentResource):
                 time_zone=d.time_zone,
                 language=d.language,
                 domain_verified=auth.verified,
+                photo=plan.photo,
                 opts=child,
             )
             account = Account(f"{plan.local_part}@{name}", plan.first_name, plan.last_name, domain.status, limit)

@@ -176,6 +176,7 @@ class Defaults(_Model):
 class Persona(_Model):
     first: str = Field(min_length=1)
     last: str = Field(min_length=1)
+    photo: str | None = None  # path to a JPEG/PNG on the operator's machine; the Mailbox provider checks it
 
     @field_validator("first", "last")
     @classmethod
@@ -337,6 +338,7 @@ class MailboxPlan:
     local_part: str
     first_name: str
     last_name: str
+    photo: str | None = None
 
     @property
     def display_name(self) -> str:
@@ -360,5 +362,5 @@ def local_parts(personas: list[Persona], count: int) -> list[MailboxPlan]:
         while candidate in used:
             candidate, n = f"{base}{n}", n + 1
         used.add(candidate)
-        out.append(MailboxPlan(candidate, persona.first, persona.last))
+        out.append(MailboxPlan(candidate, persona.first, persona.last, persona.photo))
     return out

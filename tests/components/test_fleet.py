@@ -352,3 +352,17 @@ def test_program_raises_spec_errors_before_registering(raw: dict[str, Any]) -> N
     raw["domains"][1]["mailboxes"] = 0
     with pytest.raises(SpecError, match=r"domains\[1\]\.mailboxes"):
         run_program(raw, None)
+
+
+def test_sequencer_consent_and_persona_photo_reach_the_resources(raw: dict[str, Any]) -> None:
+    app_id = "11111111-2222-3333-4444-555555555555"
+    raw["defaults"]["sequencer_app_id"] = app_id
+    raw["personas"][0]["photo"] = "/srv/photos/persona0.jpg"
+    run = build(raw)
+    assert {t["sequencer_app_id"] for t in run.of("M365Tenant").values()} == {app_id}
+    photos = {name: box.get("photo") for name, box in run.of("Mailbox").items()}
+    first = raw["personas"][0]["first"].lower()
+    assert any(p == "/srv/photos/persona0.jpg" for p in photos.values())
+    assert all(p is None for name, p in photos.items() if not name.split("/")[1].startswith(first[:2]))
+    raw["defaults"]["sending"] = "password"  # the password path needs no OAuth consent
+    assert {t.get("sequencer_app_id") for t in build(raw).of("M365Tenant").values()} == {None}
