@@ -18,7 +18,8 @@ if ! compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || ! compgen -G '/
   need_apt+=(postgresql)
 fi
 command -v runuser >/dev/null 2>&1 || need_apt+=(util-linux)
-command -v go >/dev/null 2>&1 || need_apt+=(golang-go)
+# The engine is built with the machine's Go (Debian's golang-go is too old for pulumi v3.260).
+command -v go >/dev/null 2>&1 || { log "Go ≥ 1.24 is required on PATH to build the Pulumi engine"; exit 1; }
 python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || need_apt+=(python3-venv)
 if [ ${#need_apt[@]} -gt 0 ]; then
   log "installing apt packages: ${need_apt[*]}"
