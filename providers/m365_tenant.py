@@ -10,6 +10,11 @@ With `sequencer_app_id` the tenant grants tenant-wide admin consent to the seque
 SMTP over OAuth (Exchange Online delegated scopes), coldfleet's default sending path; `sequencer_consent` outputs the
 scopes found at the last read, so a grant revoked or narrowed out of band shows as drift and the next `up` repairs it.
 Removing the input revokes the grant; destroy leaves it with the tenant.
+
+Access (providers/m365_access.py): an existing tenant is checked up front — the app's application permissions there
+against GRAPH_PERMISSIONS and Exchange.ManageAsApp, failing before any write with the missing ones by name. In
+partner mode the partner requests a GDAP relationship with each customer it creates and locks it for the customer's
+approval; `gdap_relationship_id` and `gdap_status` (refreshed by read) show where it stands.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ import pulumi
 from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from providers import config, residency
+from providers import config, m365_access, residency
 from providers.base import BaseProvider, failures_from, has_unknown, normalise
 from providers.clients import errors
 from providers.clients.graph_consent import EXCHANGE_ONLINE_APP_ID
@@ -234,6 +239,11 @@ class M365TenantProvider(BaseProvider):
                 live["sequencer_consent"] = graph.consent_scopes(old["sequencer_app_id"], EXCHANGE_ONLINE_APP_ID)
             except errors.PermissionDenied as error:
                 log.warning("read %s: cannot read the sequencer's admin consent (%s); kept as recorded", name, error)
+        if old.get("gdap_relationship_id"):
+            try:
+                live["gdap_status"] = m365_access.gdap_status(settings, old["gdap_relationship_id"])
+            except errors.PermissionDenied as error:
+                log.warning("read %s: cannot read the GDAP relationship (%s); kept as recorded", name, error)
         return ReadResult(id_, live, inputs)
 
     def delete(self, _id: str, props: dict[str, Any]) -> None:
@@ -276,6 +286,8 @@ class M365TenantProvider(BaseProvider):
         settings = config.current()
         admin_username, admin_password = old.get("admin_username"), old.get("admin_password")
         customer_id: str | None = None
+        gdap_id: str | None = None
+        gdap_state: str | None = None
         pc = PartnerCenterClient(settings)
         if args.mode == "partner":
             assert args.domain_prefix and args.contact
@@ -288,6 +300,10 @@ class M365TenantProvider(BaseProvider):
                 admin_username = _admin_upn(customer.admin_username, initial)
                 admin_password = customer.admin_password
             customer_id = tenant_id
+            assert args.company_name
+            gdap_id, gdap_state = m365_access.ensure_gdap(settings, tenant_id=tenant_id,
+                                                          domain_prefix=args.domain_prefix,
+                                                          company_name=args.company_name)
             if not pc.has_mca(customer_id):
                 pc.accept_mca(customer_id, first_name=args.contact.first_name, last_name=args.contact.last_name,
                               email=args.contact.email)
@@ -310,7 +326,8 @@ class M365TenantProvider(BaseProvider):
         outs = dict(args.model_dump(mode="json"))
         outs.update(tenant_id=tenant_id, initial_domain=initial, verification_txt=txt, licence_sku_id=sku_id,
                     admin_username=admin_username, admin_password=admin_password,
-                    domain_present=True, domain_verified=domain.is_verified, sequencer_consent=consent)
+                    domain_present=True, domain_verified=domain.is_verified, sequencer_consent=consent,
+                    gdap_relationship_id=gdap_id, gdap_status=gdap_state)
         return outs
 
     def _ensure_customer(self, pc: Any, args: M365TenantArgs) -> Any:
@@ -356,6 +373,12 @@ class M365TenantProvider(BaseProvider):
         if country and country != args.country:
             raise errors.Conflict(f"tenant {args.tenant_id} is located in {country}, not {args.country}: set country "
                                   f"to {country} (if residency allows it) or use another tenant", api="coldfleet")
+        missing = m365_access.missing_permissions(graph, str(settings.client_id), GRAPH_PERMISSIONS)
+        if missing:
+            raise errors.PermissionDenied(
+                f"missing application permissions in tenant {args.tenant_id}: {', '.join(missing)}. An administrator "
+                f"of that tenant must grant admin consent for them to coldfleet's app {settings.client_id} (and "
+                "assign it the Exchange Administrator role)", status=403, api="coldfleet")
         for domain in org.get("verifiedDomains") or []:
             if domain.get("isInitial"):
                 return str(domain.get("name"))
@@ -521,9 +544,12 @@ class M365Tenant(pulumi.dynamic.Resource, module="coldfleet", name="M365Tenant")
     domain_present: pulumi.Output[bool]
     domain_verified: pulumi.Output[bool]
     sequencer_consent: pulumi.Output[list[str]]
+    gdap_relationship_id: pulumi.Output[str | None]
+    gdap_status: pulumi.Output[str | None]
 
     OUTPUTS: ClassVar[tuple[str, ...]] = ("initial_domain", "verification_txt", "licence_sku_id", "admin_username",
-                                          "admin_password", "domain_present", "domain_verified", "sequencer_consent")
+                                          "admin_password", "domain_present", "domain_verified", "sequencer_consent",
+                                          "gdap_relationship_id", "gdap_status")
 
     def __init__(self, resource_name: str, args: dict[str, Any] | None = None,
                  opts: pulumi.ResourceOptions | None = None, **kwargs: Any) -> None:

@@ -23,7 +23,7 @@ from sandbox.world import Dns, Faults, World
 log = logging.getLogger(__name__)
 
 FAULT_FIELDS = {f.name: f for f in dataclasses.fields(Faults)}
-SETTINGS = ("mailbox_provisioning_delay_s",)
+SETTINGS = ("mailbox_provisioning_delay_s", "gdap_approval_delay_s")
 
 
 def _plain(value: Any) -> Any:
@@ -106,7 +106,30 @@ def create_admin_app(world: World, dns: Dns, doubles: dict[str, Starlette], info
         with world.lock:
             for key, value in data.items():
                 setattr(world, key, float(value))
-            return JSONResponse({key: getattr(world, key) for key in SETTINGS})
+            return JSONResponse({key: getattr(world, key) for key in SETTINGS if key in data})
+
+    async def app_roles(request: Request) -> Response:
+        """Change the application permissions an app holds in a tenant (default: the seeded partner app), as an
+        admin of that tenant would in Entra: {"remove": [values], "add": [values], "app_id"?: client id}."""
+        from sandbox.graph.app_roles import seed, set_roles
+
+        data = await request.json()
+        tenant_id = request.path_params["tenant_id"]
+        if not isinstance(data, dict) or set(data) - {"add", "remove", "app_id"}:
+            return _error(400, "body must be {'add'?: [...], 'remove'?: [...], 'app_id'?: client id}")
+        app_id = str(data.get("app_id") or world.credentials.get("client_id", "")).lower()
+        with world.lock:
+            tenant = world.tenants.get(tenant_id)
+            if tenant is None:
+                return _error(404, f"no tenant {tenant_id}")
+            if world.app_can_manage(app_id, tenant_id):
+                seed(world, tenant_id, app_id)  # the modelled consent first, so it is not seeded over the change
+            try:
+                held = set_roles(world, tenant, app_id, add=list(data.get("add") or []),
+                                 remove=list(data.get("remove") or []))
+            except ValueError as error:
+                return _error(400, str(error))
+        return JSONResponse({"tenant_id": tenant_id, "app_id": app_id, "app_roles": held})
 
     async def add_zone(request: Request) -> Response:
         data = await request.json()
@@ -123,4 +146,5 @@ def create_admin_app(world: World, dns: Dns, doubles: dict[str, Starlette], info
         Route("/reset", reset, methods=["POST"]),
         Route("/settings", settings, methods=["POST"]),
         Route("/zones", add_zone, methods=["POST"]),
+        Route("/tenants/{tenant_id}/app-roles", app_roles, methods=["POST"]),
     ])

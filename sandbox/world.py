@@ -130,6 +130,40 @@ class ServicePrincipal:
     scopes: dict[str, str] = field(default_factory=dict)
     service_principal_type: str = "Application"
     created: float = field(default_factory=time.time)
+    app_roles: dict[str, str] = field(default_factory=dict)  # application permission value -> appRole id
+
+
+@dataclass
+class AppRoleAssignment:
+    """An application permission held by a servicePrincipal (Graph appRoleAssignment): principal SP may call the
+    resource SP with the app role `app_role_id` (sandbox/graph/app_roles.py)."""
+
+    id: str
+    principal_id: str  # object id of the client servicePrincipal
+    resource_id: str  # object id of the resource servicePrincipal (Microsoft Graph, Exchange Online)
+    app_role_id: str
+    principal_display_name: str = ""
+    resource_display_name: str = ""
+    created: float = field(default_factory=time.time)
+
+
+@dataclass
+class GdapRelationship:
+    """A GDAP relationship (Graph delegatedAdminRelationship) held in the partner's tenant (sandbox/graph/gdap.py)."""
+
+    id: str
+    display_name: str
+    customer_tenant_id: str
+    customer_display_name: str
+    role_ids: list[str]
+    duration: str = "P730D"
+    auto_extend_duration: str = "PT0S"
+    status: str = "created"  # created -> approvalPending -> active (approved by the customer's admin)
+    created: float = field(default_factory=time.time)
+    modified: float = field(default_factory=time.time)
+    locked_at: float | None = None  # lockForApproval; active once the approval delay has passed
+    activated: float | None = None
+    requests: list[dict[str, Any]] = field(default_factory=list)  # {id, action, status, created, modified}
 
 
 @dataclass
@@ -171,6 +205,11 @@ class Tenant:
     # Enterprise apps and delegated grants (Graph double, sandbox/graph/consent.py), keyed by object id.
     service_principals: dict[str, ServicePrincipal] = field(default_factory=dict)
     permission_grants: dict[str, PermissionGrant] = field(default_factory=dict)
+    # Application permissions (sandbox/graph/app_roles.py) and the client ids whose consent was seeded once.
+    app_role_assignments: dict[str, AppRoleAssignment] = field(default_factory=dict)
+    seeded_app_roles: set[str] = field(default_factory=set)
+    # GDAP relationships this (partner) tenant requested (sandbox/graph/gdap.py), keyed by id.
+    gdap_relationships: dict[str, GdapRelationship] = field(default_factory=dict)
 
 
 @dataclass
@@ -201,6 +240,9 @@ class World:
     faults: dict[str, Faults] = field(default_factory=dict)  # by double name
     # Seconds between assignLicense and the mailbox answering mailboxSettings (real: minutes).
     mailbox_provisioning_delay_s: float = 1.0
+    # Seconds between a GDAP relationship's lockForApproval and the customer's admin approving it (out of band in
+    # reality); a large value keeps relationships in approvalPending, 0 approves at the next read.
+    gdap_approval_delay_s: float = 0.0
     # Credentials the sandbox seeded for the non-Microsoft doubles (cloudflare_api_token, cloudflare_account_id,
     # namecom_username, namecom_token) plus partner_tenant_id / client_id / client_secret; see sandbox.json.
     credentials: dict[str, str] = field(default_factory=dict)

@@ -32,6 +32,7 @@ from msgraph.generated.users.users_request_builder import UsersRequestBuilder
 
 from providers.clients import graph_session
 from providers.clients.errors import BadRequest, ClientError, Conflict, NotFound, NotReady, ServerError
+from providers.clients.graph_access import AccessOperations
 from providers.clients.graph_batch import run_batch
 from providers.clients.graph_consent import ConsentOperations
 from providers.config import Settings
@@ -111,7 +112,7 @@ def _snake(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
-class GraphClient(ConsentOperations):
+class GraphClient(ConsentOperations, AccessOperations):
     """One tenant's Graph. Built per provider call; holds only settings and the tenant id."""
 
     def __init__(self, settings: Settings, tenant_id: str) -> None:

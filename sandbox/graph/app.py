@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from sandbox.graph import errors
+from sandbox.graph import app_roles, errors, gdap
 from sandbox.graph.batch import JSON_TYPE, run_batch
 from sandbox.graph.consent import dispatcher
 from sandbox.graph.handlers import Answer, Call
@@ -31,8 +31,9 @@ logger = logging.getLogger(__name__)
 
 AUDIENCE = "https://graph.microsoft.com"
 VERSION_ROOT = "/v1.0"
-# servicePrincipals and oauth2PermissionGrants (consent.py) are routed first, then the core routes of handlers.py
-dispatch = dispatcher(_dispatch_core)
+# GDAP relationships (gdap.py), appRoleAssignments (app_roles.py, which also seeds the calling app's modelled admin
+# consent), servicePrincipals and oauth2PermissionGrants (consent.py) are routed first, then the core routes.
+dispatch = gdap.dispatcher(app_roles.dispatcher(dispatcher(_dispatch_core)))
 
 
 def _bearer(headers: dict[str, str]) -> str | None:

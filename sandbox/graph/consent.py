@@ -24,6 +24,7 @@ from typing import Any
 
 from sandbox import faults
 from sandbox.graph import errors, query
+from sandbox.graph.app_roles import fill_roles, role_json
 from sandbox.graph.handlers import WRITE_METHODS, Answer, Call, Handler
 from sandbox.world import PermissionGrant, ServicePrincipal, Tenant, World
 
@@ -57,6 +58,8 @@ def _principals(tenant: Tenant) -> dict[str, ServicePrincipal]:
                                   app_owner_organization_id=MICROSOFT_TENANT_ID,
                                   scopes={s: str(uuid.uuid5(_SCOPE_IDS, f"{app_id}/{s}")) for s in scopes})
             sps[sp.id] = sp
+    for sp in sps.values():
+        fill_roles(sp)
     return sps
 
 
@@ -93,7 +96,7 @@ def sp_json(sp: ServicePrincipal) -> dict[str, Any]:
         "applicationTemplateId": None,
         "appOwnerOrganizationId": sp.app_owner_organization_id,
         "appRoleAssignmentRequired": False,
-        "appRoles": [],
+        "appRoles": [role_json(value, role_id) for value, role_id in getattr(sp, "app_roles", {}).items()],
         "description": None,
         "disabledByMicrosoftStatus": None,
         "displayName": sp.display_name,

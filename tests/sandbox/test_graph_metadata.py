@@ -34,6 +34,7 @@ CSDL_CANDIDATES = (
 EDM = "{http://docs.oasis-open.org/odata/ns/edm}"
 GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 ERROR_KEYS = {"code", "message", "details", "innerError"}
+EXCHANGE_ADMIN = "29232cdf-9323-42fd-ade2-1d097af3e4de"  # directory role template id
 
 
 @dataclass
@@ -260,6 +261,33 @@ def _collect(graph: tuple[TestClient, _Dns, World]) -> list[tuple[str, Any, str,
     client.patch(f"/v1.0/oauth2PermissionGrants/{grant['id']}", json={"scope": "IMAP.AccessAsUser.All SMTP.Send"})
     call("grants", grant_type, True, "GET", f"/oauth2PermissionGrants?$filter=clientId eq '{app_sp['id']}'", 200)
     call("grant", grant_type, False, "GET", f"/oauth2PermissionGrants/{grant['id']}", 200)
+    # application permissions: appRoles of Microsoft Graph, the calling app's (seeded) appRoleAssignments
+    graph_sp = call("graph service principal", sp_type, True, "GET",
+                    "/servicePrincipals?$filter=appId eq '00000003-0000-0000-c000-000000000000'", 200)["value"][0]
+    assert any(role["value"] == "Domain.ReadWrite.All" for role in graph_sp["appRoles"])
+    own = call("own service principal", sp_type, True, "GET", "/servicePrincipals?$filter=appId eq 'app'",
+               200)["value"][0]
+    held = call("appRoleAssignments", "microsoft.graph.appRoleAssignment", True, "GET",
+                f"/servicePrincipals/{own['id']}/appRoleAssignments", 200)
+    assert held["value"] and all(a["resourceId"] and a["principalId"] == own["id"] for a in held["value"])
+    # GDAP: delegatedAdminRelationships and their requests (approved at once: gdap_approval_delay_s = 0)
+    rel_type = "microsoft.graph.delegatedAdminRelationship"
+    tenant_id = next(iter(world.tenants))
+    rel = call("create relationship", rel_type, False, "POST", "/tenantRelationships/delegatedAdminRelationships",
+               201, json={"displayName": "coldfleet-meta", "duration": "P730D", "autoExtendDuration": "P180D",
+                          "customer": {"tenantId": tenant_id, "displayName": "Meta"},
+                          "accessDetails": {"unifiedRoles": [{"roleDefinitionId": EXCHANGE_ADMIN}]}})
+    assert rel["status"] == "created"
+    call("lockForApproval", "microsoft.graph.delegatedAdminRelationshipRequest", False, "POST",
+         f"/tenantRelationships/delegatedAdminRelationships/{rel['id']}/requests", 201,
+         json={"action": "lockForApproval"})
+    call("relationship requests", "microsoft.graph.delegatedAdminRelationshipRequest", True, "GET",
+         f"/tenantRelationships/delegatedAdminRelationships/{rel['id']}/requests", 200)
+    active = call("relationship", rel_type, False, "GET",
+                  f"/tenantRelationships/delegatedAdminRelationships/{rel['id']}", 200)
+    assert active["status"] == "active" and active["endDateTime"]
+    call("relationships", rel_type, True, "GET",
+         "/tenantRelationships/delegatedAdminRelationships?$filter=displayName eq 'coldfleet-meta'", 200)
     return out
 
 
