@@ -15,44 +15,32 @@ Access (providers/m365_access.py): an existing tenant is checked up front — th
 against GRAPH_PERMISSIONS and Exchange.ManageAsApp, failing before any write with the missing ones by name. In
 partner mode the partner requests a GDAP relationship with each customer it creates and locks it for the customer's
 approval; `gdap_relationship_id` and `gdap_status` (refreshed by read) show where it stands.
+
+Partner Center (customer, MCA, seats): providers/m365_partner.py; tenant settings (security defaults, SMTP AUTH,
+sequencer consent): providers/m365_settings.py.
 """
 
 from __future__ import annotations
 
 import logging
-import time
-import uuid
 from typing import Any, ClassVar, Literal
 
 import pulumi
 from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from providers import config, m365_access, residency
+from providers import config, m365_access, m365_partner, m365_settings, residency
 from providers.base import BaseProvider, failures_from, has_unknown, normalise
 from providers.clients import errors
 from providers.clients.graph_consent import EXCHANGE_ONLINE_APP_ID
 
 log = logging.getLogger(__name__)
 
-# licence -> (Partner Center product, SKU, Graph skuPartNumber). Catalog item ids are looked up, never stored.
-PRODUCTS: dict[str, tuple[str, str, str]] = {
-    "exchange_online_plan1": ("CFQ7TTC0LH16", "0001", "EXCHANGESTANDARD"),
-    "business_basic": ("CFQ7TTC0LH18", "0001", "O365_BUSINESS_ESSENTIALS"),
-}
-INACTIVE = frozenset({"deleted", "cancelled", "canceled", "expired", "disabled", "suspended"})
-# MS-RequestId namespace: the same onmicrosoft domain always yields the same request id, so a retry replays.
-REQUEST_NAMESPACE = uuid.UUID("6f1c9a52-3d7e-4b0a-9f51-0c0ffee1f1e7")
-SECURITY_DEFAULTS_URL = "/policies/identitySecurityDefaultsEnforcementPolicy"
 GRAPH_PERMISSIONS = (
     "Organization.Read.All", "Domain.ReadWrite.All", "User.ReadWrite.All", "Directory.ReadWrite.All",
     "MailboxSettings.ReadWrite", "Policy.ReadWrite.SecurityDefaults",
 )  # fmt: skip
 EXCHANGE_PERMISSIONS = "Exchange.ManageAsApp (Office 365 Exchange Online) plus the Exchange Administrator role"
-# The sequencer (Instantly, Smartlead) reads and sends through its own multi-tenant app: tenant-wide admin consent for
-# these delegated scopes on Office 365 Exchange Online lets every mailbox connect over OAuth (IMAP and SMTP).
-SEQUENCER_SCOPES = sorted(("IMAP.AccessAsUser.All", "SMTP.Send"))
-CONSENT_PERMISSIONS = "Application.ReadWrite.All and DelegatedPermissionGrant.ReadWrite.All (Microsoft Graph)"
 MAX_SEATS = 100  # coldfleet's rule: at most 100 mailboxes per tenant (Microsoft allows more)
 
 GUID = r"^[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12}$"
@@ -141,18 +129,6 @@ def _lookup(props: dict[str, Any], path: str) -> Any:
     return value
 
 
-def poll(what: str, fetch: Any, settings: config.Settings) -> Any:
-    """Call `fetch` until it returns something other than None, within the settings' poll timeout."""
-    deadline = time.monotonic() + settings.poll_timeout_s
-    while True:
-        value = fetch()
-        if value is not None:
-            return value
-        if time.monotonic() >= deadline:
-            raise errors.NotReady(f"{what} not ready after {settings.poll_timeout_s:.0f}s; run `up` again",
-                                  api="coldfleet")
-        time.sleep(settings.poll_interval_s)
-
 
 class M365TenantProvider(BaseProvider):
     ARGS: ClassVar[type[BaseModel]] = M365TenantArgs
@@ -176,7 +152,7 @@ class M365TenantProvider(BaseProvider):
         changed = [k for k in self.DIFF_KEYS if olds_n.get(k) != news_n.get(k)]
         # Unknown at preview: an update for now; the engine diffs again with the real value during `up`.
         replaces = [k for k in changed if k in self.REPLACE_KEYS and not has_unknown(news_n.get(k))]
-        drift = olds_n.get("domain_present") is False or _consent_drift(olds_n, news_n)
+        drift = olds_n.get("domain_present") is False or m365_settings.consent_drift(olds_n, news_n)
         return DiffResult(
             changes=bool(changed) or drift,
             replaces=replaces,
@@ -227,11 +203,11 @@ class M365TenantProvider(BaseProvider):
         live["domain_verified"] = bool(domain and domain.is_verified)
         if domain is not None and not domain.is_verified:
             live["verification_txt"] = graph.verification_txt(name)
-        seats = self._live_seats(settings, tenant_id, str(mode), str(old.get("licence")))
+        seats = m365_partner.live_seats(settings, tenant_id, str(mode), str(old.get("licence")))
         if seats is not None:
             live["seats"] = seats
-        live["tenant_smtp_auth"] = self._exchange(settings, tenant_id).get_tenant_smtp_auth()
-        enabled = _security_defaults(graph, None)
+        live["tenant_smtp_auth"] = m365_settings.exchange_client(settings, tenant_id).get_tenant_smtp_auth()
+        enabled = m365_settings.security_defaults(graph, None)
         if enabled is not None:
             live["security_defaults"] = enabled
         if old.get("sequencer_app_id"):
@@ -295,70 +271,37 @@ class M365TenantProvider(BaseProvider):
                 tenant_id = old["tenant_id"]
                 initial = old.get("initial_domain") or f"{args.domain_prefix}.onmicrosoft.com"
             else:
-                customer = self._ensure_customer(pc, args)
+                customer = m365_partner.ensure_customer(pc, args)
                 tenant_id, initial = customer.tenant_id or customer.id, customer.domain
-                admin_username = _admin_upn(customer.admin_username, initial)
+                admin_username = m365_partner.admin_upn(customer.admin_username, initial)
                 admin_password = customer.admin_password
             customer_id = tenant_id
             assert args.company_name
             gdap_id, gdap_state = m365_access.ensure_gdap(settings, tenant_id=tenant_id,
                                                           domain_prefix=args.domain_prefix,
                                                           company_name=args.company_name)
-            if not pc.has_mca(customer_id):
-                pc.accept_mca(customer_id, first_name=args.contact.first_name, last_name=args.contact.last_name,
-                              email=args.contact.email)
-                log.info("%s: accepted the Microsoft Customer Agreement for %s", args.domain, customer_id)
+            m365_partner.ensure_mca(pc, customer_id, args)
             graph = GraphClient(settings, tenant_id)
         else:
             assert args.tenant_id
             tenant_id = args.tenant_id
             graph = GraphClient(settings, tenant_id)
             initial = self._check_existing(settings, graph, args)
-            customer_id = _our_customer(pc, tenant_id)
+            customer_id = m365_partner.our_customer(pc, tenant_id)
         if customer_id is not None:
-            self._ensure_seats(pc, customer_id, args)
+            m365_partner.ensure_seats(pc, customer_id, args)
         domain = graph.add_domain(args.domain)
         txt = graph.verification_txt(args.domain)
         # Seats we bought take a moment to show up in subscribedSkus; someone else's tenant must already have them.
-        sku_id = self._licence_sku(settings, graph, tenant_id, args, wait=customer_id is not None)
-        self._apply_settings(settings, graph, tenant_id, args)
-        consent = self._sequencer_consent(settings, graph, tenant_id, args, old)
+        sku_id = m365_partner.licence_sku(settings, graph, tenant_id, args, wait=customer_id is not None)
+        m365_settings.apply_settings(settings, graph, tenant_id, args)
+        consent = m365_settings.sequencer_consent(settings, graph, tenant_id, args, old)
         outs = dict(args.model_dump(mode="json"))
         outs.update(tenant_id=tenant_id, initial_domain=initial, verification_txt=txt, licence_sku_id=sku_id,
                     admin_username=admin_username, admin_password=admin_password,
                     domain_present=True, domain_verified=domain.is_verified, sequencer_consent=consent,
                     gdap_relationship_id=gdap_id, gdap_status=gdap_state)
         return outs
-
-    def _ensure_customer(self, pc: Any, args: M365TenantArgs) -> Any:
-        from providers.clients.partner_center import Address
-
-        assert args.domain_prefix and args.address and args.contact and args.company_name
-        prefix = args.domain_prefix
-        customer = pc.find_customer(prefix)
-        if customer is not None and str(customer.domain).lower() != f"{prefix}.onmicrosoft.com":
-            customer = None  # a looser match by the client; only the exact initial domain is ours
-        if customer is not None:
-            if customer.country and customer.country.upper() != args.country:
-                raise errors.Conflict(
-                    f"{prefix}.onmicrosoft.com is our customer but was created in {customer.country.upper()}, not "
-                    f"{args.country}: data location is fixed at tenant creation; choose another domain_prefix",
-                    api="coldfleet")
-            log.info("%s: adopting existing customer %s (%s.onmicrosoft.com); its admin password is not known any "
-                     "more", args.domain, customer.id, prefix)
-            return customer
-        if not pc.domain_available(prefix):
-            raise errors.Conflict(
-                f"domain_prefix {prefix!r}: {prefix}.onmicrosoft.com is taken by a tenant that is not a customer of "
-                "this partner; choose another domain_prefix", api="coldfleet")
-        culture, language = residency.partner_culture(args.residency, args.country)
-        address = Address(**args.address.model_dump())
-        request_id = str(uuid.uuid5(REQUEST_NAMESPACE, f"{prefix}.onmicrosoft.com"))
-        customer = pc.create_customer(prefix=prefix, company_name=args.company_name, email=args.contact.email,
-                                      culture=culture, language=language, address=address, request_id=request_id)
-        log.info("%s: created customer tenant %s (%s)", args.domain, customer.tenant_id or customer.id, customer.domain)
-        return customer
-
     def _check_existing(self, settings: config.Settings, graph: Any, args: M365TenantArgs) -> str:
         """Fail early, listing what to grant, when the app cannot act in the tenant; return its initial domain."""
         try:
@@ -383,147 +326,6 @@ class M365TenantProvider(BaseProvider):
             if domain.get("isInitial"):
                 return str(domain.get("name"))
         return ""
-
-    def _subscriptions(self, pc: Any, customer_id: str, licence: str) -> list[Any]:
-        product, sku, _part = PRODUCTS[licence]
-        prefix = f"{product}:{sku}".upper()
-        return [s for s in pc.subscriptions(customer_id)
-                if str(s.offer_id).upper().startswith(prefix) and str(s.status).lower() not in INACTIVE]
-
-    def _ensure_seats(self, pc: Any, customer_id: str, args: M365TenantArgs) -> bool:
-        """Buy the declared seats, or change the quantity; True when something was bought or changed."""
-        product, sku, _part = PRODUCTS[args.licence]
-        subs = self._subscriptions(pc, customer_id, args.licence)
-        total = sum(s.quantity for s in subs)
-        if not subs:
-            item = pc.catalog_item(product, sku, args.country)
-            pc.buy(customer_id, item, args.seats)
-            log.info("%s: bought %d seats of %s", args.domain, args.seats, args.licence)
-            return True
-        if total == args.seats:
-            return False
-        first = subs[0]
-        quantity = first.quantity + args.seats - total
-        if quantity < 1:
-            raise errors.BadRequest(f"seats: cannot reduce {args.licence} to {args.seats}: other subscriptions already "
-                                    f"hold {total - first.quantity} seats", api="coldfleet")
-        pc.set_quantity(customer_id, first.id, quantity)
-        log.info("%s: changed %s seats from %d to %d", args.domain, args.licence, total, args.seats)
-        return True
-
-    def _live_seats(self, settings: config.Settings, tenant_id: str, mode: str, licence: str) -> int | None:
-        from providers.clients.partner_center import PartnerCenterClient
-
-        pc = PartnerCenterClient(settings)
-        customer_id = tenant_id if mode == "partner" else _our_customer(pc, tenant_id)
-        if customer_id is None or licence not in PRODUCTS:
-            return None  # not our customer: seats are the tenant owner's business
-        return sum(s.quantity for s in self._subscriptions(pc, customer_id, licence))
-
-    def _licence_sku(self, settings: config.Settings, graph: Any, tenant_id: str, args: M365TenantArgs, *,
-                     wait: bool) -> str:
-        part = PRODUCTS[args.licence][2]
-
-        def find() -> str | None:
-            for sku in graph.subscribed_skus():
-                if sku.sku_part_number.upper() == part:
-                    if sku.enabled < args.seats:
-                        log.warning("%s: %s has %d enabled units, fewer than %d seats", args.domain, part, sku.enabled,
-                                    args.seats)
-                    return str(sku.sku_id)
-            return None
-
-        found = find() if not wait else poll(f"licence {part} in tenant {tenant_id}", find, settings)
-        if found is None:
-            raise errors.NotFound(f"tenant {tenant_id} has no {part} subscription ({args.licence}); buy it there or "
-                                  "change licence", api="coldfleet")
-        return found
-
-    def _exchange(self, settings: config.Settings, tenant_id: str) -> Any:
-        from providers.clients.exchange import ExchangeClient
-
-        return ExchangeClient(settings, tenant_id)
-
-    def _apply_settings(self, settings: config.Settings, graph: Any, tenant_id: str, args: M365TenantArgs) -> None:
-        exchange = self._exchange(settings, tenant_id)
-        if exchange.get_tenant_smtp_auth() != args.tenant_smtp_auth:
-            exchange.set_tenant_smtp_auth(args.tenant_smtp_auth)
-            log.info("%s: tenant SMTP AUTH %s", args.domain, "enabled" if args.tenant_smtp_auth else "disabled")
-        _security_defaults(graph, args.security_defaults)
-
-    def _sequencer_consent(self, settings: config.Settings, graph: Any, tenant_id: str, args: M365TenantArgs,
-                           old: dict[str, Any]) -> list[str]:
-        """Grant tenant-wide admin consent to the sequencer's app (and revoke it from an app no longer declared);
-        the granted scopes, [] without a sequencer app."""
-        before, app = old.get("sequencer_app_id"), args.sequencer_app_id
-        try:
-            if before and before != app:
-                graph.revoke_admin_consent(before, EXCHANGE_ONLINE_APP_ID)
-                log.info("%s: revoked the admin consent of sequencer app %s", args.domain, before)
-            if not app:
-                return []
-            graph.grant_admin_consent(app, EXCHANGE_ONLINE_APP_ID, SEQUENCER_SCOPES)
-        except errors.PermissionDenied as error:
-            raise errors.PermissionDenied(
-                f"coldfleet's app {settings.client_id} cannot grant admin consent for sequencer app {app or before} "
-                f"in tenant {tenant_id} ({error}); it needs {CONSENT_PERMISSIONS}, or an administrator of the tenant "
-                f"grants consent to that app for {' and '.join(SEQUENCER_SCOPES)} on Office 365 Exchange Online",
-                status=403, api="coldfleet") from None
-        return list(SEQUENCER_SCOPES)
-
-
-def _consent_drift(olds: dict[str, Any], news: dict[str, Any]) -> bool:
-    """The declared sequencer app keeps its app but lost (part of) its consent since the last refresh; state from
-    before consent was granted (no `sequencer_consent` yet) counts as drift, so the next `up` grants it."""
-    app = news.get("sequencer_app_id")
-    if not app or has_unknown(app) or app != olds.get("sequencer_app_id"):
-        return False  # no app, or a changed app: the input change itself drives the update
-    return sorted(olds.get("sequencer_consent") or []) != SEQUENCER_SCOPES
-
-
-def _admin_upn(username: str | None, initial_domain: str) -> str | None:
-    if not username:
-        return None
-    return username if "@" in username else f"{username}@{initial_domain}"
-
-
-def _our_customer(pc: Any, tenant_id: str) -> str | None:
-    """The Partner Center customer id when the tenant is our customer (Partner Center uses the tenant id)."""
-    try:
-        customer = pc.get_customer(tenant_id)
-    except (errors.NotFound, errors.PermissionDenied):
-        return None
-    return customer.id if customer is not None else None
-
-
-def _security_defaults(graph: Any, want: bool | None) -> bool | None:
-    """Read (`want` None) or enforce security defaults; None when this Graph endpoint does not offer the policy.
-
-    GraphClient has no typed method for the policy, so this goes through `$batch`, which takes any relative URL.
-    """
-    try:
-        got = {r["id"]: r for r in graph.batch([{"id": "get", "method": "GET", "url": SECURITY_DEFAULTS_URL}])}["get"]
-        if got["status"] == 200 and want is not None and bool(got["body"].get("isEnabled")) != want:
-            patch = [{"id": "set", "method": "PATCH", "url": SECURITY_DEFAULTS_URL, "body": {"isEnabled": want},
-                      "headers": {"Content-Type": "application/json"}}]
-            got = {r["id"]: r for r in graph.batch(patch)}["set"]
-            if got["status"] in (200, 204):
-                log.info("security defaults %s", "enabled" if want else "disabled")
-                return want
-    except errors.PermissionDenied:
-        raise
-    except errors.ClientError as error:
-        log.warning("security defaults: not available at this Graph endpoint (%s); recorded as declared only", error)
-        return None
-    if got["status"] == 403:
-        raise errors.PermissionDenied("security defaults need the Graph permission Policy.ReadWrite.SecurityDefaults",
-                                      status=403, api="graph")
-    if got["status"] == 200 and isinstance(got.get("body"), dict):
-        return bool(got["body"].get("isEnabled"))
-    if got["status"] in (200, 204):
-        return want
-    log.warning("security defaults: Graph answered %s; recorded as declared only", got["status"])
-    return None
 
 
 class M365Tenant(pulumi.dynamic.Resource, module="coldfleet", name="M365Tenant"):
