@@ -22,10 +22,9 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from sandbox import faults
 from sandbox.graph import errors, query
-from sandbox.graph.app_roles import fill_roles, role_json
-from sandbox.graph.handlers import WRITE_METHODS, Answer, Call, Handler
+from sandbox.graph.app_roles import dispatcher_for, fill_roles, role_json
+from sandbox.graph.handlers import Answer, Call, Handler
 from sandbox.world import PermissionGrant, ServicePrincipal, Tenant, World
 
 MICROSOFT_TENANT_ID = "f8cdef31-a31e-4b4a-93e4-5f571e91255a"  # owner of Microsoft's first-party apps
@@ -301,18 +300,4 @@ ROUTES = [(method, re.compile("^" + path.format(sp=_SEG.format("sp"), grant=_SEG
 
 def dispatcher(fallback: Handler) -> Handler:
     """A dispatch function serving these routes first and everything else through `fallback(backend, call)`."""
-
-    def dispatch(backend: Any, call: Call) -> Answer:
-        hits = [(method, match, handler) for method, pattern, handler in ROUTES if (match := pattern.match(call.path))]
-        if not hits:
-            return fallback(backend, call)
-        for method, match, handler in hits:
-            if method == call.method:
-                if call.method in WRITE_METHODS:
-                    wait = faults.charge_write(backend.world, "graph", f"{call.client_id}/{call.tenant_id}")
-                    if wait is not None:
-                        raise errors.throttled(wait, call.client_id, call.tenant_id)
-                return handler(backend.world, call, **match.groupdict())
-        raise errors.method_not_allowed()
-
-    return dispatch
+    return dispatcher_for(ROUTES, fallback)
