@@ -11,6 +11,7 @@ import logging
 import os
 import shutil
 import sys
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +29,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 # The sandbox stack's passphrase: it only guards throwaway sandbox credentials. Real client stacks must set
 # PULUMI_CONFIG_PASSPHRASE (or _FILE) themselves.
 SANDBOX_PASSPHRASE = "coldfleet-sandbox"
+OPEN_ATTEMPTS = 3
 
 
 class CliError(Exception):
@@ -123,4 +125,14 @@ def open_stack(
         pulumi_command=command,
     )
     log.debug("opening stack %s in %s (backend %s)", t.name, t.project_dir, t.backend_url)
-    return auto.create_or_select_stack(stack_name=t.name, project_name=PROJECT, program=program, opts=opts)
+    for attempt in range(1, OPEN_ATTEMPTS + 1):
+        try:
+            return auto.create_or_select_stack(stack_name=t.name, project_name=PROJECT, program=program, opts=opts)
+        except auto.CommandError as error:
+            # Two first-ever runs against a fresh PostgreSQL backend race on the engine's own
+            # `CREATE TABLE IF NOT EXISTS pulumi_state` (23505); the loser succeeds when it simply opens again.
+            if "unable to open state database" not in str(error) or attempt == OPEN_ATTEMPTS:
+                raise
+            log.warning("opening the state backend failed (attempt %d); retrying", attempt)
+            time.sleep(0.5 * attempt)
+    raise AssertionError("unreachable")

@@ -251,6 +251,10 @@ def main(argv: list[str] | None = None) -> int:
               f"coldfleet cancel --stack {name} --yes", file=sys.stderr)
         return 1
     except auto.CommandError as error:
-        # The engine already streamed its diagnostics; keep the tail short.
+        # The engine already streamed its stdout; its stderr (e.g. a backend error before any step) was not.
+        text = str(error.args[0]) if error.args else ""
+        detail = text.split("\n stderr:", 1)[1].strip() if "\n stderr:" in text else ""
         print(f"error: the engine reported a failure ({type(error).__name__})", file=sys.stderr)
+        if detail:
+            print(detail, file=sys.stderr)
         return 1
