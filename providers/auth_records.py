@@ -157,11 +157,10 @@ class AuthRecordsProvider(BaseProvider):
         return UpdateResult(outs)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        result = super().diff(_id, self._canonical(olds), self._canonical(news))
-        drifted = bool(olds.get("drift")) or olds.get("verified") is False or olds.get("dkim_enabled") is False
-        if result.changes or not drifted:
-            return result
-        return DiffResult(changes=True, replaces=[], stables=list(self.DIFF_KEYS), delete_before_replace=False)
+        return super().diff(_id, self._canonical(olds), self._canonical(news))
+
+    def drifted(self, olds: dict[str, Any], news: dict[str, Any]) -> bool:
+        return bool(olds.get("drift")) or olds.get("verified") is False or olds.get("dkim_enabled") is False
 
     def _canonical(self, props: dict[str, Any]) -> dict[str, Any]:
         """Props as the model dumps them (`sp: None` and a missing `sp` compare equal); as given when invalid."""

@@ -89,12 +89,20 @@ class BaseProvider(ResourceProvider):
             return CheckResult(clean, failures_from(error, clean))
         return CheckResult(model.model_dump(mode="json"), [])
 
+    def drifted(self, olds: dict[str, Any], news: dict[str, Any]) -> bool:
+        """Hook: the live state a refresh recorded in `olds` is off although the inputs are unchanged.
+
+        A refresh only changes outputs; answering True makes `diff` plan an update (never a replace) that repairs it.
+        """
+        return False
+
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         olds_n, news_n = normalise(olds), normalise(news)
         changed = [k for k in self.DIFF_KEYS if olds_n.get(k) != news_n.get(k)]
-        replaces = [k for k in changed if k in self.REPLACE_KEYS]
+        # A replace key still unknown at preview shows as an update; `up` diffs again with the real value.
+        replaces = [k for k in changed if k in self.REPLACE_KEYS and not has_unknown(news_n.get(k))]
         return DiffResult(
-            changes=bool(changed),
+            changes=bool(changed) or self.drifted(olds_n, news_n),
             replaces=replaces,
             stables=[k for k in self.DIFF_KEYS if k not in changed],
             delete_before_replace=self.DELETE_BEFORE_REPLACE and bool(replaces),

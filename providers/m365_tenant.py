@@ -146,19 +146,12 @@ class M365TenantProvider(BaseProvider):
         return CheckResult(clean if failures else model.model_dump(mode="json"), failures)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        olds_n, news_n = normalise(olds), normalise(news)
-        if news_n.get("mode") == "partner" and news_n.get("tenant_id") is None:
-            news_n["tenant_id"] = olds_n.get("tenant_id")  # an output in partner mode, not an input
-        changed = [k for k in self.DIFF_KEYS if olds_n.get(k) != news_n.get(k)]
-        # Unknown at preview: an update for now; the engine diffs again with the real value during `up`.
-        replaces = [k for k in changed if k in self.REPLACE_KEYS and not has_unknown(news_n.get(k))]
-        drift = olds_n.get("domain_present") is False or m365_settings.consent_drift(olds_n, news_n)
-        return DiffResult(
-            changes=bool(changed) or drift,
-            replaces=replaces,
-            stables=[k for k in self.DIFF_KEYS if k not in changed],
-            delete_before_replace=bool(replaces),
-        )
+        if news.get("mode") == "partner" and news.get("tenant_id") is None:
+            news = {**news, "tenant_id": olds.get("tenant_id")}  # an output in partner mode, not an input
+        return super().diff(_id, olds, news)
+
+    def drifted(self, olds: dict[str, Any], news: dict[str, Any]) -> bool:
+        return olds.get("domain_present") is False or m365_settings.consent_drift(olds, news)
 
     # --- lifecycle -------------------------------------------------------------------------------------------------
 

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 import pulumi
-from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
+from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, ReadResult, UpdateResult
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from providers import config, passwords
@@ -125,18 +125,8 @@ class MailboxProvider(BaseProvider):
                 failures.append(CheckFailure("photo", str(error)))
         return CheckResult(inputs, failures)
 
-    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        olds_n, news_n = normalise(olds), normalise(news)
-        changed = [k for k in self.DIFF_KEYS if olds_n.get(k) != news_n.get(k)]
-        # A value still unknown at preview is shown as an update; `up` diffs again with the real value.
-        replaces = [k for k in changed if k in self.REPLACE_KEYS and not has_unknown(news_n.get(k))]
-        drift = olds_n.get("account_enabled") is False  # found disabled by read: update re-enables
-        return DiffResult(
-            changes=bool(changed) or drift,
-            replaces=replaces,
-            stables=[k for k in self.DIFF_KEYS if k not in changed],
-            delete_before_replace=bool(replaces),
-        )
+    def drifted(self, olds: dict[str, Any], news: dict[str, Any]) -> bool:
+        return olds.get("account_enabled") is False  # found disabled by read: update re-enables
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         from providers.clients.graph import GraphClient

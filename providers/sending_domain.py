@@ -29,7 +29,7 @@ import logging
 from typing import Any, ClassVar, Literal
 
 import pulumi
-from pulumi.dynamic import CreateResult, DiffResult, ReadResult, Resource, UpdateResult
+from pulumi.dynamic import CreateResult, ReadResult, Resource, UpdateResult
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from providers import config
@@ -125,12 +125,9 @@ class SendingDomainProvider(BaseProvider):
         ours = bool(olds.get("registered")) and olds.get("registrar") == "namecom"
         return UpdateResult(self._converge(config.current(), args, ours=ours))
 
-    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        result = super().diff(_id, olds, news)
-        if result.changes or olds.get("delegated") is not False or news.get("registrar") != "namecom":
-            return result
-        # Drift found by a refresh: the registrar no longer points at our zone; an update re-points it.
-        return DiffResult(changes=True, replaces=[], stables=list(self.DIFF_KEYS), delete_before_replace=False)
+    def drifted(self, olds: dict[str, Any], news: dict[str, Any]) -> bool:
+        # The registrar no longer points at our zone; an update re-points it.
+        return olds.get("delegated") is False and news.get("registrar") == "namecom"
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         args = self.parse(props)
