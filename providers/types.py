@@ -40,6 +40,10 @@ COUNTRY_PATTERN = r"^[A-Z]{2}$"
 # Countries whose postal addresses Partner Center rejects without a state / province.
 STATE_REQUIRED = frozenset({"US", "CA", "AU", "BR", "MX", "IN"})
 
+# Microsoft 365's client endpoints, as a sequencer connects each mailbox (SMTP submission with STARTTLS, IMAP over TLS).
+SMTP_HOST, SMTP_PORT = "smtp.office365.com", 587
+IMAP_HOST, IMAP_PORT = "outlook.office365.com", 993
+
 # ---- domain names --------------------------------------------------------------------------------------------------
 
 _LABEL = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")
