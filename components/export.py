@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from components.spec import WarmupSpec
+from providers.types import IMAP_HOST, IMAP_PORT, SMTP_HOST, SMTP_PORT
 
 INSTANTLY_HEADER = (
     "Email", "First Name", "Last Name", "IMAP Username", "IMAP Password", "IMAP Host", "IMAP Port", "SMTP Username",
@@ -46,10 +47,10 @@ class Account:
     status: str
     daily_limit: int
     password: str | None = None
-    smtp_host: str = "smtp.office365.com"
-    smtp_port: int = 587
-    imap_host: str = "outlook.office365.com"
-    imap_port: int = 993
+    smtp_host: str = SMTP_HOST
+    smtp_port: int = SMTP_PORT
+    imap_host: str = IMAP_HOST
+    imap_port: int = IMAP_PORT
 
     @property
     def display_name(self) -> str:

@@ -1,19 +1,14 @@
-"""ColdEmailFleet: one child set per live domain, keyed by names (never list positions), plus the guardrails.
+"""ColdEmailFleet: one child set per live domain, keyed by names (never list positions).
 
 Children per active or retiring domain, all parented to the fleet:
   SendingDomain(domain) → M365Tenant(domain) → AuthRecords(domain) → Mailbox("<domain>/<local part>") × n.
 Retired or removed domains register nothing, so the engine deletes their children (registrations and zones stay:
 SendingDomain only drops them when told to). Spares register nothing until they are moved into `domains`.
-
-Guardrails run before any resource is registered (policy packs cannot run here): the spec's cross-field rules again
-(≤ 100 mailboxes per tenant, no brand domain, residency, ramp ≤ cap), residency unchanged under existing tenants, and
-the mass-delete guard modelled on octoDNS's `TooMuchChange`.
+`components.guardrails` runs before anything is registered; this module only translates the spec into inputs.
 """
 
 from __future__ import annotations
 
-import hashlib
-import re
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import UTC, date, datetime
@@ -24,85 +19,18 @@ import pulumi
 
 from components.export import Account, render_csv
 from components.ramp import domain_daily_limit
-from components.spec import LEGAL_NOTICE, DomainSpec, FleetSpec, MailboxPlan, cross_field_errors
+from components.guardrails import ALLOW_MASS_DELETE, GuardrailError, check_guardrails
+from components.naming import MailboxPlan, domain_prefix
+from components.spec import LEGAL_NOTICE, DomainSpec, FleetSpec
 from providers.auth_records import AuthRecords
 from providers.m365_tenant import M365Tenant
 from providers.mailbox import Mailbox
 from providers.sending_domain import SendingDomain
+from providers.types import mail_address
 
 TYPE = "coldfleet:index:ColdEmailFleet"
-ALLOW_MASS_DELETE = "coldfleet:allowMassDelete"
-MASS_DELETE_FRACTION = 0.25
-PREFIX_MAX = 27
-
-
-class GuardrailError(Exception):
-    """A change the fleet refuses to make; the message says why and, where there is one, how to override."""
-
-
-def domain_prefix(client: str, domain: str) -> str:
-    """`<prefix>.onmicrosoft.com` for a partner-created tenant: ≤ 27 chars of [a-z0-9], stable per client + domain.
-
-    Readable head (client + domain) plus a hash of both, so long names that share a head still differ.
-    """
-    digest = hashlib.sha256(f"{client}/{domain}".encode()).hexdigest()[:6]
-    head = re.sub(r"[^a-z0-9]", "", f"{client}{domain}")
-    return head[: PREFIX_MAX - len(digest)] + digest
-
-
-def planned_mailboxes(spec: FleetSpec) -> dict[str, set[str]]:
-    """Email addresses per live domain."""
-    return {d.name: {f"{m.local_part}@{d.name}" for m in spec.mailboxes(d)} for d in spec.live_domains()}
-
-
-def _emails(entry: Mapping[str, Any]) -> set[str]:
-    return {str(m.get("email")) for m in entry.get("mailboxes") or [] if isinstance(m, Mapping)}
-
-
-def deletion_problems(spec: FleetSpec, previous: Mapping[str, Mapping[str, Any]]) -> list[str]:
-    """What the mass-delete guard objects to: > 25 % of mailboxes gone, or an active domain dropped without retiring."""
-    problems = []
-    planned = planned_mailboxes(spec)
-    before = {name: _emails(entry) for name, entry in previous.items()}
-    total = sum(len(emails) for emails in before.values())
-    lost = {name: len(emails - planned.get(name, set())) for name, emails in before.items()}
-    lost = {name: count for name, count in lost.items() if count}
-    gone = sum(lost.values())
-    if total and gone > MASS_DELETE_FRACTION * total:
-        where = ", ".join(f"{name} ({count})" for name, count in sorted(lost.items()))
-        problems.append(f"{gone} of {total} mailboxes would be deleted (more than {MASS_DELETE_FRACTION:.0%}): {where}")
-    status = {d.name: d.status for d in spec.domains}
-    skipped = sorted(
-        name for name, entry in previous.items()
-        if entry.get("status") == "active" and status.get(name, "retired") == "retired"
-    )
-    if skipped:
-        problems.append(
-            f"active domain(s) {', '.join(skipped)} would be deleted without going through 'retiring' first "
-            "(replies to them would be lost)"
-        )
-    return problems
-
-
-def check_guardrails(spec: FleetSpec, previous: Mapping[str, Any] | None, allow_mass_delete: bool = False) -> None:
-    """Raise GuardrailError for anything the fleet must not do. `previous` is the last `inventory` output."""
-    static = list(cross_field_errors(spec))
-    if static:
-        raise GuardrailError("; ".join(f"{path}: {message}" for path, message in static))
-    prev = {name: entry for name, entry in (previous or {}).items() if isinstance(entry, Mapping)}
-    moved = sorted(name for name, entry in prev.items() if entry.get("residency") not in (None, spec.residency))
-    if moved:
-        raise GuardrailError(
-            f"residency {spec.residency!r} differs from the residency of existing tenants for {', '.join(moved)}: "
-            "a tenant's data location is fixed at creation; retire those domains first or use another stack"
-        )
-    problems = deletion_problems(spec, prev)
-    if problems and not allow_mass_delete:
-        raise GuardrailError(
-            "; ".join(problems) + f". Set {ALLOW_MASS_DELETE}=true (or run once with --allow-mass-delete) to proceed."
-        )
-    for problem in problems:
-        pulumi.log.warn(f"{problem} (allowed by {ALLOW_MASS_DELETE})")
+# The program imports the guard's names from here as well as from `components.guardrails`.
+__all__ = ["ALLOW_MASS_DELETE", "TYPE", "ColdEmailFleet", "GuardrailError"]
 
 
 def _with_password(account: Account, password: str | None) -> Account:
@@ -135,9 +63,9 @@ class ColdEmailFleet(pulumi.ComponentResource):
         limits: dict[str, int] = {}
         for domain in spec.live_domains():
             limit, plans = domain_daily_limit(spec, domain, today), spec.mailboxes(domain)
-            inventory[domain.name], boxes = self._domain(domain, limit, plans)
+            inventory[domain.name], boxes, emails = self._domain(domain, limit, plans)
             accounts += boxes
-            limits.update({f"{m.local_part}@{domain.name}": limit for m in plans})
+            limits.update(dict.fromkeys(emails, limit))
 
         if spec.residency in ("eu", "ch") and any(d.status == "active" for d in spec.domains):
             pulumi.log.warn(LEGAL_NOTICE, resource=self)
@@ -156,7 +84,8 @@ class ColdEmailFleet(pulumi.ComponentResource):
 
     def _domain(
         self, domain: DomainSpec, limit: int, plans: list[MailboxPlan]
-    ) -> tuple[pulumi.Output[dict[str, Any]], list[pulumi.Input[Account]]]:
+    ) -> tuple[pulumi.Output[dict[str, Any]], list[pulumi.Input[Account]], list[str]]:
+        """The domain's children; returns its inventory entry, its export rows and its mailbox addresses."""
         spec, name = self._spec, domain.name
         d = spec.defaults
         child = pulumi.ResourceOptions(parent=self)
@@ -187,11 +116,13 @@ class ColdEmailFleet(pulumi.ComponentResource):
             tenant_id=tenant.tenant_id,
             dns_backend=spec.dns.backend,
             verification_txt=tenant.verification_txt,
-            dmarc=spec.dmarc_for(domain).auth_records_input(),
+            dmarc=spec.dmarc_for(domain).model_dump(by_alias=True, exclude_none=True),  # no `sp` key when unset
             opts=pulumi.ResourceOptions(parent=self, depends_on=[sending]),  # records need the zone
         )
         accounts: list[pulumi.Input[Account]] = []
+        emails: list[str] = []
         for plan in plans:
+            email = mail_address(plan.local_part, name)
             box = Mailbox(
                 f"{name}/{plan.local_part}",
                 tenant_id=tenant.tenant_id,
@@ -209,13 +140,14 @@ class ColdEmailFleet(pulumi.ComponentResource):
                 photo=plan.photo,
                 opts=child,
             )
-            account = Account(f"{plan.local_part}@{name}", plan.first_name, plan.last_name, domain.status, limit)
+            account = Account(email, plan.first_name, plan.last_name, domain.status, limit)
             # Only the password path needs the (secret) generated password; OAuth exports never wait for it.
             if d.sending == "password":
                 accounts.append(box.password.apply(partial(_with_password, account)))
             else:
                 accounts.append(account)
-        mailboxes = [{"email": f"{m.local_part}@{name}", "daily_limit": limit} for m in plans]
+            emails.append(email)
+        mailboxes = [{"email": email, "daily_limit": limit} for email in emails]
         entry = pulumi.Output.all(
             tenant_id=tenant.tenant_id,
             nameservers=sending.nameservers,
@@ -230,4 +162,4 @@ class ColdEmailFleet(pulumi.ComponentResource):
                 "mailboxes": mailboxes,
             }
         )
-        return entry, accounts
+        return entry, accounts, emails

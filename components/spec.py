@@ -1,7 +1,11 @@
-"""The fleet spec (`coldfleet:fleet`): validated completely, offline, before any resource is registered.
+"""The fleet spec (`coldfleet:fleet`): its models, validated completely and offline before any resource is registered.
 
 Every error names its place in the spec (`domains[3].mailboxes: ...`) so a user can fix a 40-domain file in one pass.
-Cross-field rules (duplicates, brand domain, residency vs. address, mailboxes per tenant) run after field validation.
+Field rules sit on the models; rules spanning fields (duplicates, brand domain, residency vs. address, ramp vs. cap,
+tenant ids, mailboxes per tenant) run after them in `cross_field_errors`, here too, because `load_spec` must refuse
+them. Shared concepts (domain names, GUIDs, address, contact, DMARC, residency) come from `providers.types`; what a
+name may hold and the mailboxes it yields from `components.naming`; rules about a *change* to a deployed fleet (mass
+delete, residency lock) from `components.guardrails`.
 """
 
 from __future__ import annotations
@@ -9,19 +13,25 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 import yaml
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from providers.dmarc import validate_rua
-from providers.names import is_under, normalise_domain
-from providers.residency import country_problem
-
-MAX_MAILBOXES_PER_TENANT = 100
+from components.naming import MailboxPlan, local_parts, name_problem
+from providers.types import (
+    MAX_MAILBOXES_PER_TENANT,
+    Address,
+    Contact,
+    Dmarc,
+    DomainName,
+    Guid,
+    Residency,
+    country_problem,
+    is_under,
+)
 
 LEGAL_NOTICE = (
     "Provisioning mailboxes does not make sending lawful. Cold email is regulated where the recipients are: in the EU "
@@ -44,54 +54,6 @@ class _Model(BaseModel):
 
 
 _SLUG = re.compile(r"[a-z]([a-z0-9-]{0,38}[a-z0-9])?")
-_EMAIL = re.compile(r"[^@\s]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
-_GUID = re.compile(r"[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
-
-
-def _guid(value: str) -> str:
-    if not _GUID.fullmatch(value):
-        raise ValueError("must be the tenant's GUID")
-    return value.lower()
-
-
-def _mailto(value: str) -> str:
-    return validate_rua(value.strip())  # the provider's own rule (a RecordError is a ValueError)
-
-
-DomainName = Annotated[str, AfterValidator(normalise_domain)]
-Guid = Annotated[str, AfterValidator(_guid)]
-MailtoUri = Annotated[str, AfterValidator(_mailto)]
-
-
-class Address(_Model):
-    first_name: str = Field(min_length=1)
-    last_name: str = Field(min_length=1)
-    address_line1: str = Field(min_length=1)
-    city: str = Field(min_length=1)
-    state: str = Field(min_length=1)
-    postal_code: str = Field(min_length=1)
-    country: str  # ISO 3166 alpha-2
-    phone_number: str | None = None
-
-    @field_validator("country")
-    @classmethod
-    def _country(cls, value: str) -> str:
-        if not re.fullmatch(r"[A-Za-z]{2}", value):
-            raise ValueError("must be an ISO 3166 alpha-2 code such as DE")
-        return value.upper()
-
-
-class Contact(_Model):
-    first_name: str = Field(min_length=1)
-    last_name: str = Field(min_length=1)
-    email: str
-
-    @field_validator("email")
-    @classmethod
-    def _email(cls, value: str) -> str:
-        if not _EMAIL.fullmatch(value):
-            raise ValueError("not an email address")
-        return value
 
 
 class TenantSpec(_Model):
@@ -104,31 +66,6 @@ class TenantSpec(_Model):
 
 class DnsSpec(_Model):
     backend: Literal["cloudflare", "rfc2136"]
-
-
-class DmarcSpec(_Model):
-    """RFC 9989 DMARC: `testing` publishes t=y (it replaces pct). External rua domains must authorise the report."""
-
-    policy: Literal["none", "quarantine", "reject"]
-    rua: list[MailtoUri] = Field(default_factory=list)
-    sp: Literal["none", "quarantine", "reject"] | None = None
-    adkim: Literal["r", "s"] = "r"
-    aspf: Literal["r", "s"] = "r"
-    testing: bool = False
-
-    @field_validator("rua", mode="before")
-    @classmethod
-    def _rua(cls, value: Any) -> Any:
-        return [value] if isinstance(value, str) else value  # a single URI is accepted as a list of one
-
-    def auth_records_input(self) -> dict[str, Any]:
-        """The AuthRecords `dmarc` input (the resources' contract names `testing` as `t`)."""
-        out: dict[str, Any] = {
-            "policy": self.policy, "rua": list(self.rua), "adkim": self.adkim, "aspf": self.aspf, "t": self.testing,
-        }
-        if self.sp is not None:
-            out["sp"] = self.sp
-        return out
 
 
 class RampSpec(_Model):
@@ -157,7 +94,7 @@ class WarmupSpec(_Model):
 
 class Defaults(_Model):
     mailboxes: int = Field(ge=1, le=MAX_MAILBOXES_PER_TENANT)
-    dmarc: DmarcSpec
+    dmarc: Dmarc
     ramp: RampSpec
     daily_limit_cap: int = Field(default=50, ge=1)
     sequencer: Literal["instantly", "smartlead", "csv"] = "csv"
@@ -174,15 +111,18 @@ class Defaults(_Model):
 
 
 class Persona(_Model):
+    """Who a mailbox speaks as; its name must survive transliteration whole (`components.naming`)."""
+
     first: str = Field(min_length=1)
     last: str = Field(min_length=1)
     photo: str | None = None  # path to a JPEG/PNG on the operator's machine; the Mailbox provider checks it
 
     @field_validator("first", "last")
     @classmethod
-    def _ascii(cls, value: str) -> str:
-        if not ascii_part(value):
-            raise ValueError(f"{value!r} has no ASCII letters or digits after transliteration")
+    def _holdable(cls, value: str) -> str:
+        problem = name_problem(value)
+        if problem:
+            raise ValueError(problem)
         return value.strip()
 
 
@@ -190,7 +130,7 @@ class DomainSpec(_Model):
     name: DomainName
     status: Literal["active", "retiring", "retired"]
     mailboxes: int | None = Field(default=None, ge=1, le=MAX_MAILBOXES_PER_TENANT)
-    dmarc: DmarcSpec | None = None  # replaces defaults.dmarc as a whole
+    dmarc: Dmarc | None = None  # replaces defaults.dmarc as a whole
     ramp: RampSpec | None = None  # replaces defaults.ramp as a whole
     tenant_id: Guid | None = None  # existing mode: overrides tenant.tenant_id
     since: date | None = None  # the day it went active: day zero of its ramp
@@ -199,13 +139,13 @@ class DomainSpec(_Model):
 class FleetSpec(_Model):
     client: str
     primary_domain: DomainName
-    residency: Literal["us", "eu", "ch"]
+    residency: Residency
     dns: DnsSpec
     registrar: Literal["namecom", "byo"]
     tenant: TenantSpec
     defaults: Defaults
     personas: list[Persona] = Field(min_length=1)
-    domains: list[DomainSpec] = Field(default_factory=list)
+    domains: list[DomainSpec] = Field(default_factory=list, validate_default=True)
     spares: list[DomainName] = Field(default_factory=list)
 
     @field_validator("client")
@@ -213,6 +153,13 @@ class FleetSpec(_Model):
     def _client(cls, value: str) -> str:
         if not _SLUG.fullmatch(value):
             raise ValueError("must be a slug: lowercase letters, digits and '-', starting with a letter, ≤ 40 chars")
+        return value
+
+    @field_validator("domains")
+    @classmethod
+    def _some_domain(cls, value: list[DomainSpec]) -> list[DomainSpec]:
+        if not value:  # a fleet of nothing; retire domains instead of removing the last one
+            raise ValueError("at least one domain")
         return value
 
     @model_validator(mode="after")
@@ -226,7 +173,7 @@ class FleetSpec(_Model):
     def mailbox_count(self, domain: DomainSpec) -> int:
         return domain.mailboxes if domain.mailboxes is not None else self.defaults.mailboxes
 
-    def dmarc_for(self, domain: DomainSpec) -> DmarcSpec:
+    def dmarc_for(self, domain: DomainSpec) -> Dmarc:
         return domain.dmarc or self.defaults.dmarc
 
     def ramp_for(self, domain: DomainSpec) -> RampSpec:
@@ -243,8 +190,23 @@ class FleetSpec(_Model):
         return local_parts(self.personas, self.mailbox_count(domain))
 
 
-def cross_field_errors(spec: FleetSpec) -> Iterable[tuple[str, str]]:
-    """Rules spanning fields: duplicates, brand domain, residency, ramp vs. cap, tenant ids, ≤ 100 per tenant."""
+# ---- rules spanning fields -------------------------------------------------------------------------------------
+
+
+def cross_field_errors(spec: FleetSpec) -> Iterator[tuple[str, str]]:
+    """Rules spanning fields: duplicates, brand domain, personas, residency, ramp vs. cap, tenant ids and sizes."""
+    yield from _domain_name_errors(spec)
+    yield from _persona_errors(spec)
+    problem = country_problem(spec.residency, spec.tenant.address.country)  # eu = EU Data Boundary (EU + EFTA)
+    if problem:
+        yield "tenant.address.country", problem
+    yield from _ramp_errors(spec)
+    yield from _tenant_id_errors(spec)
+    yield from _tenant_size_errors(spec)
+
+
+def _domain_name_errors(spec: FleetSpec) -> Iterator[tuple[str, str]]:
+    """Each name once across domains and spares, and never the brand domain or anything sharing it."""
     seen: dict[str, str] = {}
     named = [(f"domains[{i}].name", d.name) for i, d in enumerate(spec.domains)]
     named += [(f"spares[{i}]", name) for i, name in enumerate(spec.spares)]
@@ -256,10 +218,22 @@ def cross_field_errors(spec: FleetSpec) -> Iterable[tuple[str, str]]:
         if is_under(name, spec.primary_domain) or is_under(spec.primary_domain, name):
             yield path, f"{name} is the brand domain {spec.primary_domain} or shares it: never send cold email from it"
 
-    problem = country_problem(spec.residency, spec.tenant.address.country)  # eu = EU Data Boundary (EU + EFTA)
-    if problem:
-        yield "tenant.address.country", problem
 
+def _persona_errors(spec: FleetSpec) -> Iterator[tuple[str, str]]:
+    """The same person twice only yields look-alike mailboxes (`anna`, `anna2`, both "Anna Keller")."""
+    seen: dict[tuple[str, str], int] = {}
+    for i, persona in enumerate(spec.personas):
+        key = (_folded(persona.first), _folded(persona.last))
+        if key in seen:
+            yield f"personas[{i}]", f"{persona.first} {persona.last} is already listed at personas[{seen[key]}]"
+        seen.setdefault(key, i)
+
+
+def _folded(name: str) -> str:
+    return unicodedata.normalize("NFC", name).casefold()
+
+
+def _ramp_errors(spec: FleetSpec) -> Iterator[tuple[str, str]]:
     cap = spec.defaults.daily_limit_cap
     ramps = [("defaults.ramp", spec.defaults.ramp)]
     ramps += [(f"domains[{i}].ramp", d.ramp) for i, d in enumerate(spec.domains) if d.ramp]
@@ -267,24 +241,36 @@ def cross_field_errors(spec: FleetSpec) -> Iterable[tuple[str, str]]:
         if ramp.max > cap:
             yield f"{path}.max", f"{ramp.max} exceeds defaults.daily_limit_cap ({cap})"
 
+
+def _tenant_id_errors(spec: FleetSpec) -> Iterator[tuple[str, str]]:
+    """Tenant ids belong to existing mode, where every live domain needs one (its own or the tenant's)."""
+    partner = spec.tenant.mode == "partner"
+    for i, d in enumerate(spec.domains):
+        if partner and d.tenant_id:
+            yield f"domains[{i}].tenant_id", "only applies when tenant.mode is existing"
+        elif not partner and d.status != "retired" and not spec.tenant_id_for(d):
+            yield f"domains[{i}].tenant_id", "required when tenant.mode is existing and tenant.tenant_id is unset"
+    if partner and spec.tenant.tenant_id:
+        yield "tenant.tenant_id", "only applies when tenant.mode is existing"
+
+
+def _tenant_size_errors(spec: FleetSpec) -> Iterator[tuple[str, str]]:
+    """Live domains sharing a tenant share its mailbox limit; each partner-created tenant holds one domain."""
     per_tenant: dict[str, list[tuple[int, DomainSpec]]] = defaultdict(list)
     for i, d in enumerate(spec.domains):
-        if spec.tenant.mode == "partner" and d.tenant_id:
-            yield f"domains[{i}].tenant_id", "only applies when tenant.mode is existing"
-        if d.status == "retired":
-            continue
-        tenant_id = spec.tenant_id_for(d)
-        if spec.tenant.mode == "existing" and not tenant_id:
-            yield f"domains[{i}].tenant_id", "required when tenant.mode is existing and tenant.tenant_id is unset"
-        per_tenant[tenant_id or f"new:{d.name}"].append((i, d))
-    if spec.tenant.mode == "partner" and spec.tenant.tenant_id:
-        yield "tenant.tenant_id", "only applies when tenant.mode is existing"
+        if d.status != "retired":
+            per_tenant[spec.tenant_id_for(d) or f"new:{d.name}"].append((i, d))
     for members in per_tenant.values():
         total = sum(spec.mailbox_count(d) for _, d in members)
         if total > MAX_MAILBOXES_PER_TENANT:
             where = ", ".join(d.name for _, d in members)
             for i, _ in members:
-                yield f"domains[{i}].mailboxes", f"{total} mailboxes in one tenant ({where}); at most 100"
+                yield f"domains[{i}].mailboxes", (
+                    f"{total} mailboxes in one tenant ({where}); at most {MAX_MAILBOXES_PER_TENANT}"
+                )
+
+
+# ---- loading ---------------------------------------------------------------------------------------------------
 
 
 def _pydantic_path(loc: tuple[int | str, ...]) -> str:
@@ -308,59 +294,3 @@ def load_spec(raw: Mapping[str, Any] | str) -> FleetSpec:
     except ValidationError as error:
         errors = error.errors()
         raise SpecError((_pydantic_path(e["loc"]), e["msg"].removeprefix("Value error, ")) for e in errors) from None
-
-
-# ---- local parts -----------------------------------------------------------------------------------------------
-
-_TRANSLIT = {"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "æ": "ae", "ø": "oe", "å": "aa", "œ": "oe", "þ": "th",
-             "ð": "d", "ł": "l", "đ": "d", "ı": "i"}
-
-
-def ascii_part(name: str) -> str:
-    """Lowercase ASCII letters and digits of a name part: ä→ae, ß→ss, é→e; everything else dropped."""
-    text = unicodedata.normalize("NFC", name).lower()
-    text = "".join(_TRANSLIT.get(ch, ch) for ch in text)
-    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
-    return re.sub(r"[^a-z0-9]", "", text)
-
-
-_BASE_PATTERNS = (
-    "{first}", "{first}.{last}", "{first}{last}", "{f}.{last}", "{first}.{l}", "{last}.{first}", "{f}{last}",
-    "{first}{l}", "{last}", "{last}{first}", "{last}.{f}", "{first}_{last}", "{first}-{last}", "{last}{f}",
-    "{f}_{last}", "{first}_{l}", "{last}_{first}", "{f}-{last}", "{first}-{l}", "{last}-{first}",
-)
-# A fixed list of 100: the 20 base patterns, then the same with 2..5 appended.
-PATTERNS: tuple[str, ...] = _BASE_PATTERNS + tuple(p + str(n) for n in range(2, 6) for p in _BASE_PATTERNS)
-
-
-@dataclass(frozen=True)
-class MailboxPlan:
-    local_part: str
-    first_name: str
-    last_name: str
-    photo: str | None = None
-
-    @property
-    def display_name(self) -> str:
-        return f"{self.first_name} {self.last_name}"
-
-
-def local_parts(personas: list[Persona], count: int) -> list[MailboxPlan]:
-    """Mailbox i: persona i % len(personas), pattern i // len(personas).
-
-    Each entry depends only on the ones before it, so a larger count appends and a smaller one drops the last; a
-    collision (two personas sharing a first name) takes the first free numeric suffix.
-    """
-    out: list[MailboxPlan] = []
-    used: set[str] = set()
-    for i in range(count):
-        persona = personas[i % len(personas)]
-        first, last = ascii_part(persona.first), ascii_part(persona.last)
-        pattern = PATTERNS[(i // len(personas)) % len(PATTERNS)]
-        candidate = base = pattern.format(first=first, last=last, f=first[0], l=last[0])
-        n = 2
-        while candidate in used:
-            candidate, n = f"{base}{n}", n + 1
-        used.add(candidate)
-        out.append(MailboxPlan(candidate, persona.first, persona.last, persona.photo))
-    return out

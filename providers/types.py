@@ -180,6 +180,13 @@ Policy = Literal["none", "quarantine", "reject"]
 Alignment = Literal["r", "s"]
 
 
+def _mailto(value: str) -> str:
+    return validate_rua(value.strip())  # a RecordError is a ValueError; per entry, so errors name `rua[1]`
+
+
+MailtoUri = Annotated[str, AfterValidator(_mailto)]
+
+
 class Dmarc(BaseModel):
     """An RFC 9989 DMARC policy. `testing` publishes `t=y` (it replaces pct); the resources' input names it `t`.
 
@@ -189,7 +196,7 @@ class Dmarc(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
     policy: Policy
-    rua: list[str] = Field(default_factory=list)
+    rua: list[MailtoUri] = Field(default_factory=list)
     sp: Policy | None = None
     adkim: Alignment = "r"
     aspf: Alignment = "r"
@@ -199,14 +206,6 @@ class Dmarc(BaseModel):
     @classmethod
     def _one_rua(cls, value: Any) -> Any:
         return [value] if isinstance(value, str) else value  # a single URI is accepted as a list of one
-
-    @field_validator("rua")
-    @classmethod
-    def _rua(cls, value: list[str]) -> list[str]:
-        try:
-            return [validate_rua(uri.strip()) for uri in value]
-        except RecordError as error:
-            raise ValueError(str(error)) from None
 
     @model_validator(mode="after")
     def _valid_record(self) -> Dmarc:

@@ -29,7 +29,7 @@ from typing import Any
 import pytest
 
 from cli.engine import REPO_ROOT
-from components.fleet import domain_prefix
+from components.naming import domain_prefix
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 log = logging.getLogger(__name__)
