@@ -18,9 +18,9 @@ from typing import Any
 import pulumi
 
 from components.export import Account, render_csv
-from components.ramp import domain_daily_limit
 from components.guardrails import ALLOW_MASS_DELETE, GuardrailError, check_guardrails
 from components.naming import MailboxPlan, domain_prefix
+from components.ramp import domain_daily_limit
 from components.spec import LEGAL_NOTICE, DomainSpec, FleetSpec
 from providers.auth_records import AuthRecords
 from providers.m365_tenant import M365Tenant

@@ -85,10 +85,9 @@ def build(raw: dict[str, Any], **kwargs: Any) -> Run:
     pulumi.runtime.set_mocks(run.mocks, project="coldfleet", stack="test", preview=False,
                              logger=logging.getLogger("mock-engine"))
 
-    @pulumi.runtime.test
     def program() -> pulumi.Output[Any]:
         fleet = ColdEmailFleet("acme", load_spec(raw), today=TODAY, **kwargs)
-        outputs = {
+        outputs: dict[str, pulumi.Output[Any]] = {
             "inventory": fleet.inventory,
             "csv": fleet.export_csv,
             "limits": fleet.daily_limits,
@@ -97,7 +96,7 @@ def build(raw: dict[str, Any], **kwargs: Any) -> Run:
         }
         return pulumi.Output.all(**outputs).apply(run.values.update)
 
-    program()
+    pulumi.runtime.test(program)()
     return run
 
 
@@ -143,9 +142,11 @@ def test_inputs_pass_each_providers_check(raw: dict[str, Any]) -> None:
     from providers.mailbox import MailboxProvider
     from providers.sending_domain import SendingDomainProvider
 
-    providers = {"SendingDomain": SendingDomainProvider(), "M365Tenant": M365TenantProvider(),
-                 "AuthRecords": AuthRecordsProvider(), "Mailbox": MailboxProvider()}
-    variants = [
+    providers: dict[str, pulumi.dynamic.ResourceProvider] = {
+        "SendingDomain": SendingDomainProvider(), "M365Tenant": M365TenantProvider(),
+        "AuthRecords": AuthRecordsProvider(), "Mailbox": MailboxProvider(),
+    }
+    variants: list[dict[str, Any]] = [
         {"defaults": {"sending": "oauth"}},
         {"defaults": {"sending": "password", "licence": "business_basic"}, "dns": {"backend": "rfc2136"},
          "registrar": "byo", "tenant": {"mode": "existing", "tenant_id": "11111111-2222-4333-8444-555555555555"}},
@@ -318,7 +319,7 @@ def test_program_reads_previous_inventory_and_guards(raw: dict[str, Any]) -> Non
     raw["domains"].pop()
     with pytest.raises(GuardrailError, match="tryacme.io"):
         run_program(raw, previous)
-    run_program(raw, previous, **{"coldfleet:allowMassDelete": "true"})
+    run_program(raw, previous, 0, **{"coldfleet:allowMassDelete": "true"})
 
 
 def test_program_allows_mass_delete_from_the_cli_flag(
@@ -331,9 +332,7 @@ def test_program_allows_mass_delete_from_the_cli_flag(
 
 
 def test_program_retries_the_read_then_fails_closed(raw: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
-    from components import program
-
-    monkeypatch.setattr(program.time, "sleep", lambda _s: None)
+    monkeypatch.setattr("components.program.time.sleep", lambda _s: None)
     previous = inventory_of(raw)
     raw["domains"].pop()
     with pytest.raises(GuardrailError, match="tryacme.io"):  # two failed reads, then the real inventory

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 import pytest
 
-from components.naming import PATTERNS, ascii_part, domain_prefix, local_parts, name_problem
+from components.naming import PATTERNS, ascii_part, domain_prefix, local_parts
 from components.spec import Persona
 from providers.mailbox import LOCAL_PART
 
