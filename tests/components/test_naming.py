@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 import pytest
 
-from components.naming import PATTERNS, ascii_part, domain_prefix, local_parts
+from components.naming import PATTERNS, ascii_part, domain_prefix, local_parts, name_problem
 from components.spec import Persona
 from providers.mailbox import LOCAL_PART
 
@@ -51,3 +52,37 @@ def test_domain_prefix_is_short_stable_and_distinct() -> None:
     assert len(a) <= 27 and a.isalnum() and a == a.lower() and a[0].isalpha()
     assert a == domain_prefix("acme-corp", "a-very-long-sending-domain-name.example.com")
     assert a != domain_prefix("acme-corp", "a-very-long-sending-domain-name.example.net")
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["Anna", "José-María O'Neil", "O\u2019Brien", "Zoë", "Zoe\u0308", "Ångström", "St. John", "Anne\u00a0Marie"],
+)
+def test_names_people_write_are_holdable(name: str) -> None:
+    assert name_problem(name) is None
+
+
+@pytest.mark.parametrize(
+    ("name", "bad"),
+    [("Anna!", "'!'"), ("Ann😀", "'😀'"), ("Anna 王", "'王'"), ("Anna2", "'2'"), ("A_n@a!", "'_', '@', '!'"),
+     ("An\u200bna", "'\\u200b'"), ("Иван", "'И', 'в', 'а', 'н'")],
+)
+def test_characters_a_mailbox_name_cannot_hold_are_named(name: str, bad: str) -> None:
+    assert name_problem(name) == f"{name!r} has characters a mailbox name cannot hold: {bad}"
+
+
+def test_a_name_of_separators_only_is_refused() -> None:
+    assert name_problem(" - ") == "' - ' has no ASCII letters or digits after transliteration"
+
+
+@dataclass(frozen=True)
+class Stand:
+    """Anything persona-shaped names mailboxes: naming never needs the spec."""
+
+    first: str
+    last: str
+    photo: str | None = None
+
+
+def test_local_parts_take_any_persona_like() -> None:
+    assert [m.local_part for m in local_parts([Stand("Ada", "Byron")], 3)] == ["ada", "ada.byron", "adabyron"]

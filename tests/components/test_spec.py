@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from components.spec import FleetSpec, SpecError, load_spec
-from providers.types import normalise_domain
+from providers.types import MAX_MAILBOXES_PER_TENANT, normalise_domain
 
 
 def errors_of(raw: Any) -> dict[str, str]:
@@ -159,3 +159,60 @@ def test_per_domain_overrides(raw: dict[str, Any]) -> None:
     assert spec.dmarc_for(second).model_dump(by_alias=True, exclude_none=True) == {
         "policy": "reject", "rua": [], "adkim": "r", "aspf": "r", "t": True,
     }
+
+
+# ---- holes: what a user cannot have meant is refused, naming the field --------------------------------------------
+
+
+def test_characters_a_mailbox_name_cannot_hold_are_refused(raw: dict[str, Any]) -> None:
+    raw["personas"].append({"first": "Ann😀", "last": "Lee!"})
+    errors = errors_of(raw)
+    assert errors == {
+        "personas[2].first": "'Ann😀' has characters a mailbox name cannot hold: '😀'",
+        "personas[2].last": "'Lee!' has characters a mailbox name cannot hold: '!'",
+    }
+    with pytest.raises(SpecError, match=r"(?m)^  personas\[2\]\.first: 'Ann😀' has characters"):
+        load_spec(raw)
+
+
+def test_names_that_transliterate_are_kept_as_written(raw: dict[str, Any]) -> None:
+    raw["personas"].append({"first": " José-María ", "last": "O’Neil"})
+    persona = load_spec(raw).personas[2]
+    assert (persona.first, persona.last) == ("José-María", "O’Neil")
+
+
+@pytest.mark.parametrize("domains", [[], None])
+def test_a_fleet_needs_at_least_one_domain(raw: dict[str, Any], domains: list[Any] | None) -> None:
+    if domains is None:
+        del raw["domains"]
+    else:
+        raw["domains"] = domains
+    assert errors_of(raw) == {"domains": "at least one domain"}
+
+
+def test_all_domains_retired_is_a_fleet_winding_down(raw: dict[str, Any]) -> None:
+    for domain in raw["domains"]:
+        domain["status"] = "retired"
+    assert load_spec(raw).live_domains() == []
+
+
+def test_the_same_persona_twice_is_refused(raw: dict[str, Any]) -> None:
+    raw["personas"].append({"first": "anna", "last": "KELLER"})
+    assert errors_of(raw) == {"personas[2]": "anna KELLER is already listed at personas[0]"}
+    raw["personas"][2]["last"] = "Koch"  # another Anna is another person
+    load_spec(raw)
+
+
+def test_the_seat_limit_names_its_constant(raw: dict[str, Any]) -> None:
+    raw["tenant"].update(mode="existing", tenant_id="11111111-2222-4333-8444-555555555555")
+    raw["domains"][0]["mailboxes"] = MAX_MAILBOXES_PER_TENANT
+    message = errors_of(raw)["domains[1].mailboxes"]
+    assert message.endswith(f"; at most {MAX_MAILBOXES_PER_TENANT}")
+
+
+def test_state_is_required_only_where_partner_center_needs_it(raw: dict[str, Any]) -> None:
+    del raw["tenant"]["address"]["state"]
+    assert load_spec(raw).tenant.address.state == ""  # DE: no state
+    raw.update(residency="us")
+    raw["tenant"]["address"]["country"] = "US"
+    assert "state is required" in errors_of(raw)["tenant.address"]
