@@ -18,6 +18,8 @@ from providers.types import MAX_MAILBOXES_PER_TENANT, Address, Contact, Dmarc, D
 
 
 class _Model(BaseModel):
+    """Frozen, and a misspelt key is an error rather than silently ignored."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
@@ -105,6 +107,8 @@ class DomainSpec(_Model):
 
 
 class FleetSpec(_Model):
+    """The whole spec, valid field by field; build it with `load_spec`, which adds the rules spanning fields."""
+
     client: str
     primary_domain: DomainName
     residency: Residency
