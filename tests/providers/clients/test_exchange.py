@@ -17,7 +17,7 @@ import pytest
 from providers.clients import errors, exchange
 from providers.clients.exchange import ExchangeClient
 from providers.clients.partner_center import Address, Customer, PartnerCenterClient
-from providers.clients.transport import bearer_token
+from providers.clients.http import bearer_token
 from sandbox.testing import SandboxHandle
 
 GRAPH = "https://graph.microsoft.com/.default"
@@ -44,7 +44,8 @@ def customer(sandbox: SandboxHandle) -> Customer:
     prefix = "ex" + uuid.uuid4().hex[:10]
     created = pc.create_customer(prefix=prefix, company_name="Exo Test", email="ops@example.test", culture="en-US",
                                  language="en", request_id=str(uuid.uuid4()),
-                                 address=Address("A", "B", "1 Main St", "Seattle", "WA", "98101", "US"))
+                                 address=Address(first_name="A", last_name="B", address_line1="1 Main St", city="Seattle",
+                                                 state="WA", postal_code="98101", country="US"))
     pc.accept_mca(created.id, first_name="A", last_name="B", email="a@example.test")
     pc.buy(created.id, pc.catalog_item("CFQ7TTC0LH16", "0001", "US"), 2)
     return created
@@ -159,7 +160,7 @@ def test_retries_on_429_are_counted(sandbox: SandboxHandle, customer: Customer,
     client.get_tenant_smtp_auth()  # token cached
     sandbox.reset_faults()
     sandbox.set_faults("exchange", next_429=2, retry_after_s=0)
-    with caplog.at_level(logging.WARNING, logger="providers.clients.transport"):
+    with caplog.at_level(logging.WARNING, logger="providers.clients.http.retry"):
         client.set_tenant_smtp_auth(False)
     assert sandbox.request_counts("exchange") == {"requests": 3, "429": 2}
     assert sum("HTTP 429" in r.getMessage() for r in caplog.records) == 2
@@ -168,7 +169,7 @@ def test_retries_on_429_are_counted(sandbox: SandboxHandle, customer: Customer,
 def test_write_quota_exhausted_raises_throttled(sandbox: SandboxHandle, customer: Customer,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     sleeps: list[float] = []
-    monkeypatch.setattr("providers.clients.transport._sleep", sleeps.append)
+    monkeypatch.setattr("providers.clients.http.retry._sleep", sleeps.append)
     client = ExchangeClient(sandbox.settings, customer.tenant_id)
     sandbox.set_faults("exchange", write_quota=1, write_window_s=60)
     client.set_tenant_smtp_auth(False)
