@@ -16,10 +16,10 @@ from typing import Any
 
 import httpx
 
+from providers import types
 from providers.clients import http
 from providers.clients.errors import ClientError, NotFound, ServerError
 from providers.config import Settings
-from providers import types
 
 __all__ = ["Address", "Customer", "PartnerCenterClient", "Subscription", "address_body"]
 

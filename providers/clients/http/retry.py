@@ -111,6 +111,13 @@ class RetryPolicy:
         base = self.backoff(attempt) if retry_after is None else min(retry_after, self.max_wait_s)
         return base * (1 + random.uniform(0, JITTER))  # noqa: S311 - jitter, not a secret
 
+    def decide(self, request: httpx.Request, outcome: httpx.Response | httpx.TransportError,
+               attempt: int) -> float | None:
+        """Seconds to wait before sending `request` again after `outcome`, or None to return / raise it."""
+        if isinstance(outcome, httpx.TransportError):
+            return self.retry_error(request, outcome, attempt)
+        return self.retry_status(request, outcome, attempt)
+
     def retry_status(self, request: httpx.Request, response: httpx.Response, attempt: int) -> float | None:
         """Seconds to wait before sending `request` again after `response`, or None to return the response."""
         status = response.status_code

@@ -6,9 +6,34 @@ connection failure that may not or cannot be repeated is raised as httpx raised 
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 import httpx
 
 from providers.clients.http.retry import RetryPolicy, async_sleep, sleep
+
+Outcome = httpx.Response | httpx.TransportError
+
+
+def _outcome(send: Callable[[httpx.Request], httpx.Response], request: httpx.Request) -> Outcome:
+    try:
+        return send(request)
+    except httpx.TransportError as exc:
+        return exc
+
+
+async def _async_outcome(send: Callable[[httpx.Request], Awaitable[httpx.Response]],
+                         request: httpx.Request) -> Outcome:
+    try:
+        return await send(request)
+    except httpx.TransportError as exc:
+        return exc
+
+
+def _final(outcome: Outcome) -> httpx.Response:
+    if isinstance(outcome, httpx.TransportError):
+        raise outcome
+    return outcome
 
 
 class RetryTransport(httpx.BaseTransport):
@@ -18,21 +43,13 @@ class RetryTransport(httpx.BaseTransport):
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         request.read()  # a body we can send again
-        attempt = 1
-        while True:
-            try:
-                response = self.inner.handle_request(request)
-            except httpx.TransportError as exc:
-                wait = self.policy.retry_error(request, exc, attempt)
-                if wait is None:
-                    raise
-            else:
-                wait = self.policy.retry_status(request, response, attempt)
-                if wait is None:
-                    return response
-                response.close()
+        attempt, outcome = 1, _outcome(self.inner.handle_request, request)
+        while (wait := self.policy.decide(request, outcome, attempt)) is not None:
+            if isinstance(outcome, httpx.Response):
+                outcome.close()  # give the connection back to the pool
             sleep(wait)
-            attempt += 1
+            attempt, outcome = attempt + 1, _outcome(self.inner.handle_request, request)
+        return _final(outcome)
 
     def close(self) -> None:
         self.inner.close()
@@ -45,21 +62,13 @@ class AsyncRetryTransport(httpx.AsyncBaseTransport):
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         await request.aread()
-        attempt = 1
-        while True:
-            try:
-                response = await self.inner.handle_async_request(request)
-            except httpx.TransportError as exc:
-                wait = self.policy.retry_error(request, exc, attempt)
-                if wait is None:
-                    raise
-            else:
-                wait = self.policy.retry_status(request, response, attempt)
-                if wait is None:
-                    return response
-                await response.aclose()
+        attempt, outcome = 1, await _async_outcome(self.inner.handle_async_request, request)
+        while (wait := self.policy.decide(request, outcome, attempt)) is not None:
+            if isinstance(outcome, httpx.Response):
+                await outcome.aclose()
             await async_sleep(wait)
-            attempt += 1
+            attempt, outcome = attempt + 1, await _async_outcome(self.inner.handle_async_request, request)
+        return _final(outcome)
 
     async def aclose(self) -> None:
         await self.inner.aclose()

@@ -13,14 +13,12 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import replace
 
-import dns.query
-import dns.tsigkeyring
-import dns.update
 import pytest
 
 from providers.clients import errors
 from providers.clients.graph import GraphClient, GraphUser
 from sandbox.testing import SandboxHandle
+from tests.providers.clients.helpers import publish_txt
 
 EXCHANGE_SKU = "4b9405b0-7788-4568-add1-99614e613b69"
 PASSWORD = "Sandbox!Pass1234"
@@ -43,15 +41,6 @@ def quick_mailboxes(sandbox: SandboxHandle) -> Iterator[None]:
     sandbox.set_mailbox_delay(0.2)
     yield
     sandbox.set_mailbox_delay(before)
-
-
-def publish_txt(sandbox: SandboxHandle, zone: str, text: str) -> None:
-    info = sandbox.info["dns"]
-    keyring = dns.tsigkeyring.from_text({info["tsig_key_name"]: info["tsig_secret"]})
-    update = dns.update.UpdateMessage(zone, keyring=keyring, keyname=info["tsig_key_name"],
-                                      keyalgorithm=info["tsig_algorithm"])
-    update.replace("@", 300, "TXT", f'"{text}"')
-    assert dns.query.tcp(update, info["server"], port=info["port"], timeout=5).rcode() == 0
 
 
 def create(graph: GraphClient, upn: str) -> GraphUser:
