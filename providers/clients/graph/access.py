@@ -37,11 +37,9 @@ from msgraph.graph_service_client import GraphServiceClient
 
 from providers.clients.errors import ServerError
 from providers.clients.graph.principals import find_sp, quoted
-from providers.clients.graph.session import API, GraphBase, none_if_missing
+from providers.clients.graph.session import API, MAX_PAGES, GraphBase, none_if_missing
 
 log = logging.getLogger(__name__)
-
-MAX_PAGES = 100
 
 
 @dataclass(frozen=True)

@@ -22,13 +22,12 @@ from msgraph.graph_service_client import GraphServiceClient
 
 from providers.clients.errors import BadRequest, ServerError
 from providers.clients.graph.principals import ensure_sp, find_sp, is_conflict, quoted
-from providers.clients.graph.session import API, GraphBase
+from providers.clients.graph.session import API, MAX_PAGES, GraphBase
 
 log = logging.getLogger(__name__)
 
 EXCHANGE_ONLINE_APP_ID = "00000002-0000-0ff1-ce00-000000000000"  # Office 365 Exchange Online
 ALL_PRINCIPALS = "AllPrincipals"
-MAX_PAGES = 100
 
 
 def _scopes(raw: str | None) -> list[str]:

@@ -14,11 +14,9 @@ from msgraph.generated.models.domain_dns_txt_record import DomainDnsTxtRecord
 from msgraph.graph_service_client import GraphServiceClient
 
 from providers.clients.errors import BadRequest, Conflict, NotFound, NotReady, ServerError
-from providers.clients.graph.session import API, GraphBase, none_if_missing
+from providers.clients.graph.session import API, MAX_PAGES, GraphBase, none_if_missing
 
 log = logging.getLogger(__name__)
-
-MAX_PAGES = 1000
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,7 @@ from providers.config import Settings
 API = "graph"
 SCOPE = "https://graph.microsoft.com/.default"
 TIMEOUT_S = 60.0
+MAX_PAGES = 1000  # a guard against a service that keeps handing out nextLinks
 T = TypeVar("T")
 
 
