@@ -89,7 +89,8 @@ class PartnerCenterClient:
 
     def __init__(self, settings: Settings) -> None:
         if not settings.partner_tenant_id:
-            raise ClientError("partner_tenant_id is not configured", api=API)
+            raise ClientError("partner_tenant_id is not configured", api=API,
+                              hint="set coldfleet:partnerTenantId (or AZURE_TENANT_ID)")
         self.settings = settings
         self.partner_tenant_id: str = settings.partner_tenant_id
         self.base = settings.partner_endpoint.rstrip("/")

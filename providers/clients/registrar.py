@@ -76,7 +76,8 @@ class NameComRegistrar(http.ClosingClient):
 
     def __init__(self, settings: Settings) -> None:
         if not settings.namecom_username or not settings.namecom_token:
-            raise AuthenticationFailed("Name.com needs namecomUsername and namecomToken", api=API)
+            raise AuthenticationFailed("Name.com needs namecomUsername and namecomToken", api=API,
+                                       hint="set coldfleet:namecomUsername and coldfleet:namecomToken")
         self.http = httpx.Client(base_url=settings.namecom_endpoint.rstrip("/"), timeout=TIMEOUT_S,
                                  transport=http.sync_transport(settings, API),
                                  auth=(settings.namecom_username, settings.namecom_token),

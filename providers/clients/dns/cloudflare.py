@@ -122,7 +122,8 @@ class CloudflareDns(http.ClosingClient):
 
     def __init__(self, settings: Settings) -> None:
         if not settings.cloudflare_api_token:
-            raise AuthenticationFailed("no Cloudflare API token configured (cloudflare:apiToken)", api=API)
+            raise AuthenticationFailed("no Cloudflare API token configured (cloudflare:apiToken)", api=API,
+                                       hint="set cloudflare:apiToken (pulumi config set --secret)")
         self.settings = settings
         self.account_id = settings.cloudflare_account_id
         self.http = DefaultHttpxClient(transport=http.sync_transport(settings, API),
@@ -163,7 +164,8 @@ class CloudflareDns(http.ClosingClient):
         if info is not None:
             return info
         if not self.account_id:
-            raise BadRequest("creating a Cloudflare zone needs cloudflareAccountId", api=API)
+            raise BadRequest("creating a Cloudflare zone needs cloudflareAccountId", api=API,
+                             hint="set coldfleet:cloudflareAccountId")
         try:
             self._call(f"create zone {zone}", self.client.zones.create,
                        account={"id": self.account_id}, name=zone, type="full")
