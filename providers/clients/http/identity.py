@@ -83,7 +83,8 @@ def credential(settings: Settings, tenant_id: str, *, api: str) -> Credential:
     """The process-wide credential for `tenant_id` with the configured app."""
     if not settings.client_id or not settings.client_secret:
         raise AuthenticationFailed("client_id / client_secret are not configured", api=api,
-                                   hint="set coldfleet:clientId and coldfleet:clientSecret (or AZURE_CLIENT_ID / AZURE_CLIENT_SECRET)")
+                                   hint="set coldfleet:clientId and coldfleet:clientSecret "
+                                        "(or AZURE_CLIENT_ID / AZURE_CLIENT_SECRET)")
     key = (settings.login_endpoint, tenant_id, settings.client_id, settings.client_secret, settings.ca_bundle or "")
     with _lock:
         cred = _credentials.get(key)
