@@ -16,10 +16,10 @@ from typing import Any
 
 import httpx
 
-from providers import types
 from providers.clients import http
 from providers.clients.errors import ClientError, NotFound, ServerError
 from providers.config import Settings
+from providers.types import Address as SharedAddress
 
 __all__ = ["Address", "Customer", "PartnerCenterClient", "Subscription", "address_body"]
 
@@ -32,16 +32,16 @@ PAGE_SIZE = 100
 MAX_PAGES = 1000
 
 
-class Address(types.Address):
+class Address(SharedAddress):
     """`providers.types.Address`, which every method takes; also built positionally, in the field order of the
     dataclass it replaces (first_name, last_name, address_line1, city, state, postal_code, country, phone_number)."""
 
     def __init__(self, *args: str | None, **fields: Any) -> None:
-        positional: dict[str, Any] = dict(zip(types.Address.model_fields, args, strict=False))
+        positional: dict[str, Any] = dict(zip(SharedAddress.model_fields, args, strict=False))
         super().__init__(**positional, **fields)
 
 
-def address_body(address: types.Address) -> dict[str, str]:
+def address_body(address: SharedAddress) -> dict[str, str]:
     """An address as Partner Center's JSON (`defaultAddress`, `/validations/address`)."""
     body = {"firstName": address.first_name, "lastName": address.last_name, "addressLine1": address.address_line1,
             "city": address.city, "state": address.state, "postalCode": address.postal_code,
@@ -183,7 +183,7 @@ class PartnerCenterClient:
             return None
 
     def create_customer(self, *, prefix: str, company_name: str, email: str, culture: str, language: str,
-                        address: types.Address, request_id: str) -> Customer:
+                        address: SharedAddress, request_id: str) -> Customer:
         """Create the customer tenant. The same `request_id` replays the first creation (password included)."""
         self._call("POST", "/validations/address", json=address_body(address))
         body = {
