@@ -1,6 +1,6 @@
-"""GraphClient (the real msgraph-sdk + azure-identity) against the sandbox's Graph double over HTTPS: the domain
-handshake with a TXT published to BIND, user lifecycle, licences and mailbox readiness, soft delete and purge, $batch,
-429 retries counted at the server, error mapping without secrets."""
+"""GraphClient (the real msgraph-sdk on the shared transport and token cache) against the sandbox's Graph double over
+HTTPS: the domain handshake with a TXT published to BIND, user lifecycle, licences and mailbox readiness, soft delete
+and purge, $batch, 429 retries counted at the server, error mapping without secrets."""
 
 from __future__ import annotations
 
