@@ -19,7 +19,7 @@ from typing import Any
 
 from providers import config
 from providers.clients import errors
-from providers.clients.graph_consent import EXCHANGE_ONLINE_APP_ID
+from providers.clients.graph import EXCHANGE_ONLINE_APP_ID
 
 log = logging.getLogger(__name__)
 

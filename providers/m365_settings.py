@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from providers import config
 from providers.base import has_unknown
 from providers.clients import errors
-from providers.clients.graph_consent import EXCHANGE_ONLINE_APP_ID
+from providers.clients.graph import EXCHANGE_ONLINE_APP_ID
 
 if TYPE_CHECKING:
     from providers.m365_tenant import M365TenantArgs

@@ -32,7 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from providers import config, m365_access, m365_partner, m365_settings, residency
 from providers.base import BaseProvider, failures_from, has_unknown, normalise
 from providers.clients import errors
-from providers.clients.graph_consent import EXCHANGE_ONLINE_APP_ID
+from providers.clients.graph import EXCHANGE_ONLINE_APP_ID
 
 log = logging.getLogger(__name__)
 

@@ -12,10 +12,8 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
-
-from providers.clients import transport
-from providers.clients.errors import ClientError, NotFound, NotReady, ServerError, for_status
+from providers.clients import http
+from providers.clients.errors import ClientError, NotFound, NotReady, ServerError
 from providers.config import Settings
 
 log = logging.getLogger(__name__)
@@ -45,7 +43,7 @@ class CmdletFailure:
     text: str
 
 
-def parse_failure(body: Any) -> tuple[str | None, CmdletFailure | None, str]:
+def parse_failure(body: object) -> tuple[str | None, CmdletFailure | None, str]:
     """(error.code, parsed detail, best message) from an error body of any shape."""
     error = body.get("error") if isinstance(body, dict) else None
     if not isinstance(error, dict):
@@ -62,6 +60,12 @@ def parse_failure(body: Any) -> tuple[str | None, CmdletFailure | None, str]:
     return code, None, message
 
 
+def _fault(body: object) -> http.Fault:
+    """The API's code is the cmdlet's exception type when there is one (what callers branch on)."""
+    code, failure, message = parse_failure(body)
+    return http.Fault(code=failure.exception_type if failure else code, message=message or None)
+
+
 class ExchangeClient:
     """One tenant's Exchange Online. Built per provider call; connections come from a shared pool."""
 
@@ -74,7 +78,7 @@ class ExchangeClient:
     # -- transport -----------------------------------------------------------------------------------------------
 
     def _headers(self) -> dict[str, str]:
-        token = transport.bearer_token(self.settings, self.tenant_id, SCOPE, api=API)
+        token = http.bearer_token(self.settings, self.tenant_id, SCOPE, api=API)
         return {
             "Authorization": f"Bearer {token}",
             "X-AnchorMailbox": f"APP:{SYSTEM_MAILBOX}@{self.tenant_id}",
@@ -83,36 +87,28 @@ class ExchangeClient:
         }
 
     def invoke(self, cmdlet: str, parameters: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-        """Run one cmdlet and return every object it produced (follows `@odata.nextLink`)."""
+        """Run one cmdlet and return every object it produced (follows `@odata.nextLink`).
+
+        Get-* and Set-* cmdlets converge, so a dropped connection repeats them; New-* and others are not repeated
+        (the caller reads back what happened)."""
         body = {"CmdletInput": {"CmdletName": cmdlet, "Parameters": parameters or {}}}
+        idempotent = cmdlet.startswith(("Get-", "Set-"))
         values: list[dict[str, Any]] = []
         url: str | None = self.url
+        client = http.shared_client(self.settings, API)
         for _ in range(MAX_PAGES):
             if url is None:
                 return values
-            http = transport.http_client(self.settings)
-            response = transport.send(http, "POST", url, api=API, headers=self._headers(), json=body)
+            response = http.request(client, "POST", url, api=API, what=cmdlet, idempotent=idempotent,
+                                    headers=self._headers(), json=body)
             if response.status_code >= 400:
-                raise self._error(cmdlet, response)
-            page = transport.json_body(response, api=API) or {}
+                raise http.error_from(response, cmdlet, api=API, parse=_fault)
+            page = http.json_body(response, api=API) or {}
             values.extend(v for v in page.get("value") or [] if isinstance(v, dict))
             url = page.get("@odata.nextLink")
-            if url is not None and not transport.same_origin(url, self.base):
+            if url is not None and not http.same_origin(url, self.base):
                 raise ServerError(f"{cmdlet}: nextLink points at another host", api=API)
         raise ServerError(f"{cmdlet}: more than {MAX_PAGES} pages", api=API)
-
-    def _error(self, cmdlet: str, response: httpx.Response) -> ClientError:
-        try:
-            body = response.json()
-        except ValueError:
-            body = None
-        code, failure, message = parse_failure(body)
-        status = response.status_code
-        err_code = failure.exception_type if failure else code
-        text = f"{cmdlet}: {message or response.reason_phrase}"
-        if status == 429:
-            return transport.throttled(text, response, code=err_code, api=API)
-        return for_status(status)(text, status=status, code=err_code, api=API)
 
     # -- DKIM ----------------------------------------------------------------------------------------------------
 
@@ -172,7 +168,7 @@ class ExchangeClient:
     # -- SMTP AUTH -----------------------------------------------------------------------------------------------
 
     @staticmethod
-    def _enabled(disabled: Any) -> bool | None:
+    def _enabled(disabled: object) -> bool | None:
         return None if disabled is None else not bool(disabled)
 
     def get_mailbox_smtp_auth(self, upn: str) -> bool | None:

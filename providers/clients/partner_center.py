@@ -16,9 +16,12 @@ from typing import Any
 
 import httpx
 
-from providers.clients import transport
-from providers.clients.errors import ClientError, NotFound, ServerError, for_status
+from providers.clients import http
+from providers.clients.errors import ClientError, NotFound, ServerError
 from providers.config import Settings
+from providers.types import Address as SharedAddress
+
+__all__ = ["Address", "Customer", "PartnerCenterClient", "Subscription", "address_body"]
 
 log = logging.getLogger(__name__)
 
@@ -29,24 +32,30 @@ PAGE_SIZE = 100
 MAX_PAGES = 1000
 
 
-@dataclass(frozen=True)
-class Address:
-    first_name: str
-    last_name: str
-    address_line1: str
-    city: str
-    state: str
-    postal_code: str
-    country: str
-    phone_number: str | None = None
+class Address(SharedAddress):
+    """`providers.types.Address`, which every method takes; also built positionally, in the field order of the
+    dataclass it replaces (first_name, last_name, address_line1, city, state, postal_code, country, phone_number)."""
 
-    def to_api(self) -> dict[str, str]:
-        body = {"firstName": self.first_name, "lastName": self.last_name, "addressLine1": self.address_line1,
-                "city": self.city, "state": self.state, "postalCode": self.postal_code,
-                "country": self.country.upper()}
-        if self.phone_number:
-            body["phoneNumber"] = self.phone_number
-        return body
+    def __init__(self, *args: str | None, **fields: Any) -> None:
+        positional: dict[str, Any] = dict(zip(SharedAddress.model_fields, args, strict=False))
+        super().__init__(**positional, **fields)
+
+
+def address_body(address: SharedAddress) -> dict[str, str]:
+    """An address as Partner Center's JSON (`defaultAddress`, `/validations/address`)."""
+    body = {"firstName": address.first_name, "lastName": address.last_name, "addressLine1": address.address_line1,
+            "city": address.city, "state": address.state, "postalCode": address.postal_code,
+            "country": address.country.upper()}
+    if address.phone_number:
+        body["phoneNumber"] = address.phone_number
+    return body
+
+
+def _fault(body: object) -> http.Fault:
+    if not isinstance(body, dict):
+        return http.Fault()
+    code = str(body["code"]) if body.get("code") is not None else None
+    return http.Fault(code=code, message=str(body.get("description") or body.get("message") or "") or None)
 
 
 @dataclass(frozen=True)
@@ -80,7 +89,8 @@ class PartnerCenterClient:
 
     def __init__(self, settings: Settings) -> None:
         if not settings.partner_tenant_id:
-            raise ClientError("partner_tenant_id is not configured", api=API)
+            raise ClientError("partner_tenant_id is not configured", api=API,
+                              hint="set coldfleet:partnerTenantId (or AZURE_TENANT_ID)")
         self.settings = settings
         self.partner_tenant_id: str = settings.partner_tenant_id
         self.base = settings.partner_endpoint.rstrip("/")
@@ -89,7 +99,8 @@ class PartnerCenterClient:
 
     def _send(self, method: str, path: str, *, json: Any = None, params: dict[str, str] | None = None,
               request_id: str | None = None, extra: dict[str, str] | None = None) -> httpx.Response:
-        token = transport.bearer_token(self.settings, self.partner_tenant_id, SCOPE, api=API)
+        """One call; its MS-RequestId makes every retry a replay the service recognises."""
+        token = http.bearer_token(self.settings, self.partner_tenant_id, SCOPE, api=API)
         headers = {
             "Authorization": f"Bearer {token}",
             "Accept": "application/json",
@@ -98,30 +109,18 @@ class PartnerCenterClient:
             "X-Locale": "en-US",
             **(extra or {}),
         }
-        http = transport.http_client(self.settings)
-        return transport.send(http, method, f"{self.base}{path}", api=API, headers=headers, json=json, params=params)
+        client = http.shared_client(self.settings, API)
+        return http.request(client, method, f"{self.base}{path}", api=API, headers=headers, json=json, params=params)
 
     def _call(self, method: str, path: str, **kw: Any) -> Any:
         response = self._send(method, path, **kw)
         if response.status_code >= 400:
             raise self._error(method, path, response)
-        return transport.json_body(response, api=API)
+        return http.json_body(response, api=API)
 
     @staticmethod
     def _error(method: str, path: str, response: httpx.Response) -> ClientError:
-        code: str | None = None
-        message = response.reason_phrase
-        try:
-            body = response.json()
-        except ValueError:
-            body = None
-        if isinstance(body, dict):
-            code = str(body["code"]) if body.get("code") is not None else None
-            message = str(body.get("description") or body.get("message") or message)
-        text = f"{method} {path.split('?', 1)[0]}: {message}"
-        if response.status_code == 429:
-            return transport.throttled(text, response, code=code, api=API)
-        return for_status(response.status_code)(text, status=response.status_code, code=code, api=API)
+        return http.error_from(response, f"{method} {path.split('?', 1)[0]}", api=API, parse=_fault)
 
     def _pages(self, path: str) -> list[dict[str, Any]]:
         """All items of a collection, following `links.next` (and its MS-ContinuationToken header)."""
@@ -184,13 +183,13 @@ class PartnerCenterClient:
             return None
 
     def create_customer(self, *, prefix: str, company_name: str, email: str, culture: str, language: str,
-                        address: Address, request_id: str) -> Customer:
+                        address: SharedAddress, request_id: str) -> Customer:
         """Create the customer tenant. The same `request_id` replays the first creation (password included)."""
-        self._call("POST", "/validations/address", json=address.to_api())
+        self._call("POST", "/validations/address", json=address_body(address))
         body = {
             "companyProfile": {"domain": f"{prefix.lower()}.onmicrosoft.com"},
             "billingProfile": {"culture": culture, "email": email, "language": language,
-                               "companyName": company_name, "defaultAddress": address.to_api()},
+                               "companyName": company_name, "defaultAddress": address_body(address)},
         }
         customer = self._customer(self._call("POST", "/customers", json=body, request_id=request_id))
         log.info("create_customer: %s -> tenant %s", customer.domain, customer.tenant_id)

@@ -8,22 +8,19 @@ with X-Idempotency-Key, and the price is always sent so Name.com refuses the ord
 from __future__ import annotations
 
 import logging
-import ssl
-import time
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 import httpx
 
-from providers.clients.errors import AuthenticationFailed, BadRequest, ClientError, ServerError, Throttled, for_status
+from providers.clients import http
+from providers.clients.errors import AuthenticationFailed, BadRequest, ClientError
 from providers.config import Settings
 
 log = logging.getLogger(__name__)
 
 API = "namecom"
-RETRIES = 3
-RETRY_STATUSES = {429, 500, 502, 503, 504}
-MAX_BACKOFF_S = 30.0
+TIMEOUT_S = 30.0
 
 
 @dataclass(frozen=True)
@@ -66,72 +63,35 @@ def _registration(body: dict[str, Any]) -> Registration:
                         expire_date=body.get("expireDate"), autorenew=bool(body.get("autorenewEnabled", False)))
 
 
-def _retry_after(resp: httpx.Response, attempt: int) -> float:
-    try:
-        wait = float(resp.headers.get("retry-after", ""))
-    except ValueError:
-        wait = 0.5 * 2**attempt
-    return min(max(wait, 0.0), MAX_BACKOFF_S)
+def _fault(body: object) -> http.Fault:
+    if not isinstance(body, dict):
+        return http.Fault()
+    message, details = body.get("message"), body.get("details")
+    return http.Fault(message=(f"{message}" + (f" ({details})" if details else "")) if message else None)
 
 
-class NameComRegistrar:
-    """HTTP Basic `username:token`, JSON bodies; retries 429/5xx (honouring Retry-After) and dropped connections."""
+class NameComRegistrar(http.ClosingClient):
+    """HTTP Basic `username:token`, JSON bodies, through the shared retry policy. Every call is safe to repeat:
+    reads and setters converge, and registration carries X-Idempotency-Key."""
 
     def __init__(self, settings: Settings) -> None:
         if not settings.namecom_username or not settings.namecom_token:
-            raise AuthenticationFailed("Name.com needs namecomUsername and namecomToken", api=API)
-        ctx = ssl.create_default_context()
-        if settings.ca_bundle:
-            ctx.load_verify_locations(cafile=settings.ca_bundle)
-        self.http = httpx.Client(base_url=settings.namecom_endpoint.rstrip("/"), verify=ctx, timeout=30.0,
+            raise AuthenticationFailed("Name.com needs namecomUsername and namecomToken", api=API,
+                                       hint="set coldfleet:namecomUsername and coldfleet:namecomToken")
+        self.http = httpx.Client(base_url=settings.namecom_endpoint.rstrip("/"), timeout=TIMEOUT_S,
+                                 transport=http.sync_transport(settings, API),
                                  auth=(settings.namecom_username, settings.namecom_token),
                                  headers={"Accept": "application/json"})
-
-    def close(self) -> None:
-        self.http.close()
-
-    def __enter__(self) -> NameComRegistrar:
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.close()
 
     def _request(self, method: str, path: str, body: dict[str, Any] | None = None,
                  headers: dict[str, str] | None = None) -> dict[str, Any]:
         what = f"{method} {path}"
-        for attempt in range(RETRIES + 1):
-            try:
-                resp = self.http.request(method, path, json=body, headers=headers)
-            except httpx.TransportError as exc:
-                if attempt < RETRIES:
-                    time.sleep(min(0.5 * 2**attempt, MAX_BACKOFF_S))
-                    continue
-                raise ServerError(f"{what}: cannot reach Name.com ({type(exc).__name__})", api=API) from None
-            if resp.status_code in RETRY_STATUSES and attempt < RETRIES:
-                wait = _retry_after(resp, attempt)
-                log.info("namecom: %s answered %d; retrying in %.1fs", what, resp.status_code, wait)
-                time.sleep(wait)
-                continue
-            if resp.is_success:
-                data = resp.json() if resp.content else {}
-                return data if isinstance(data, dict) else {}
-            raise self._error(resp, what)
-        raise ServerError(f"{what}: retries exhausted", api=API)  # not reached
-
-    @staticmethod
-    def _error(resp: httpx.Response, what: str) -> ClientError:
-        try:
-            data = resp.json()
-        except ValueError:
-            data = {}
-        message = data.get("message") if isinstance(data, dict) else None
-        details = data.get("details") if isinstance(data, dict) else None
-        text = f"{what}: {message or f'HTTP {resp.status_code}'}" + (f" ({details})" if details else "")
-        if resp.status_code == 429:
-            retry = resp.headers.get("retry-after")
-            return Throttled(text, retry_after=float(retry) if retry and retry.isdigit() else None, status=429,
-                             api=API)
-        return for_status(resp.status_code)(text, status=resp.status_code, api=API)
+        resp = http.request(self.http, method, path, api=API, what=what, idempotent=True, json=body,
+                            headers=headers)
+        if not resp.is_success:
+            raise http.error_from(resp, what, api=API, parse=_fault)
+        data = resp.json() if resp.content else {}
+        return data if isinstance(data, dict) else {}
 
     # -- Registrar -------------------------------------------------------------------------------------------------
     def check(self, domain: str) -> Availability:

@@ -16,7 +16,7 @@ from providers import auth_records, config
 from providers.auth_records import AuthRecordsProvider
 from providers.base import UNKNOWN
 from providers.clients.dns import DnsBackend, backend_for
-from providers.clients.dns_cloudflare import CloudflareDns
+from providers.clients.dns import CloudflareDns
 from providers.clients.exchange import ExchangeClient
 from providers.clients.graph import GraphClient
 from providers.clients.partner_center import Address, PartnerCenterClient

@@ -22,7 +22,7 @@ from providers.clients.dns import (
     split_txt,
     wait_for_rrset,
 )
-from providers.clients.dns_cloudflare import COMMENT, quote_txt, unquote_txt
+from providers.clients.dns.cloudflare import COMMENT, quote_txt, unquote_txt
 from providers.clients.errors import (
     AuthenticationFailed,
     BadRequest,

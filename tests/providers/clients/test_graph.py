@@ -1,6 +1,6 @@
-"""GraphClient (the real msgraph-sdk + azure-identity) against the sandbox's Graph double over HTTPS: the domain
-handshake with a TXT published to BIND, user lifecycle, licences and mailbox readiness, soft delete and purge, $batch,
-429 retries counted at the server, error mapping without secrets."""
+"""GraphClient (the real msgraph-sdk on the shared transport and token cache) against the sandbox's Graph double over
+HTTPS: the domain handshake with a TXT published to BIND, user lifecycle, licences and mailbox readiness, soft delete
+and purge, $batch, 429 retries counted at the server, error mapping without secrets."""
 
 from __future__ import annotations
 
@@ -13,14 +13,12 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import replace
 
-import dns.query
-import dns.tsigkeyring
-import dns.update
 import pytest
 
 from providers.clients import errors
 from providers.clients.graph import GraphClient, GraphUser
 from sandbox.testing import SandboxHandle
+from tests.providers.clients.helpers import mailbox_delay, publish_txt
 
 EXCHANGE_SKU = "4b9405b0-7788-4568-add1-99614e613b69"
 PASSWORD = "Sandbox!Pass1234"
@@ -39,19 +37,8 @@ def initial_domain(graph: GraphClient) -> str:
 
 @pytest.fixture()
 def quick_mailboxes(sandbox: SandboxHandle) -> Iterator[None]:
-    before = sandbox.admin_state()["world"]["mailbox_provisioning_delay_s"]
-    sandbox.set_mailbox_delay(0.2)
-    yield
-    sandbox.set_mailbox_delay(before)
-
-
-def publish_txt(sandbox: SandboxHandle, zone: str, text: str) -> None:
-    info = sandbox.info["dns"]
-    keyring = dns.tsigkeyring.from_text({info["tsig_key_name"]: info["tsig_secret"]})
-    update = dns.update.UpdateMessage(zone, keyring=keyring, keyname=info["tsig_key_name"],
-                                      keyalgorithm=info["tsig_algorithm"])
-    update.replace("@", 300, "TXT", f'"{text}"')
-    assert dns.query.tcp(update, info["server"], port=info["port"], timeout=5).rcode() == 0
+    with mailbox_delay(sandbox, 0.2):
+        yield
 
 
 def create(graph: GraphClient, upn: str) -> GraphUser:

@@ -9,8 +9,7 @@ from typing import Any
 import pytest
 
 from providers.clients import errors
-from providers.clients.graph import GraphClient
-from providers.clients.graph_consent import EXCHANGE_ONLINE_APP_ID
+from providers.clients.graph import EXCHANGE_ONLINE_APP_ID, GraphClient
 from sandbox.testing import SandboxHandle
 
 SCOPES = ["IMAP.AccessAsUser.All", "SMTP.Send"]

@@ -9,22 +9,15 @@ are somebody else's and are never changed or deleted unless the caller says `ado
 from __future__ import annotations
 
 import logging
-import ssl
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Protocol, TypeVar
 
 import cloudflare
 from cloudflare import Cloudflare, DefaultHttpxClient
 
-from providers.clients.dns import (
-    ZoneInfo,
-    canonical,
-    canonical_set,
-    check_rdtype,
-    fqdn,
-    owner,
-    split_txt,
-    wait_for_rrset,
-)
+from providers.clients import http
+from providers.clients.dns.authoritative import wait_for_rrset
+from providers.clients.dns.base import ZoneInfo, canonical, canonical_set, check_rdtype, fqdn, owner, split_txt
 from providers.clients.errors import (
     AuthenticationFailed,
     BadRequest,
@@ -33,8 +26,6 @@ from providers.clients.errors import (
     NotFound,
     OwnershipConflict,
     ServerError,
-    Throttled,
-    for_status,
 )
 from providers.config import Settings
 
@@ -43,7 +34,24 @@ log = logging.getLogger(__name__)
 API = "cloudflare"
 COMMENT = "managed-by: coldfleet"
 CONFLICT_CODES = {1061, 81053, 81054, 81057, 81058}
-MAX_RETRIES = 3
+T = TypeVar("T")
+
+
+class Record(Protocol):
+    """The fields of the SDK's record models (a union of one model per type) that coldfleet reads."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def type(self) -> str: ...
+    @property
+    def content(self) -> Any: ...
+    @property
+    def ttl(self) -> float: ...
+    @property
+    def comment(self) -> str | None: ...
 
 
 def quote_txt(text: str) -> str:
@@ -83,59 +91,51 @@ def unquote_txt(content: str) -> str:
     return out.decode("utf-8", errors="replace")
 
 
-def record_value(record: Any) -> str:
+def record_value(record: Record) -> str:
     rtype = record.type
-    content = record.content or ""
+    content = str(record.content or "")
     if rtype == "TXT":
         return unquote_txt(content)
     if rtype == "MX":
-        return canonical("MX", f"{int(record.priority or 0)} {content}")
+        return canonical("MX", f"{int(getattr(record, 'priority', 0) or 0)} {content}")
     return canonical(rtype, content)
 
 
-def _error(exc: Exception, what: str) -> ClientError:
+def _fault(body: object) -> http.Fault:
+    """Cloudflare's v4 envelope: the first of `errors`; some codes mean "exists already" whatever the status."""
+    errs = body.get("errors") if isinstance(body, dict) else None
+    first = errs[0] if isinstance(errs, list) and errs and isinstance(errs[0], dict) else {}
+    code = first.get("code")
+    return http.Fault(code=str(code) if code else None, message=first.get("message"),
+                      kind=Conflict if code in CONFLICT_CODES else None)
+
+
+def _error(exc: cloudflare.APIError, what: str) -> ClientError:
     """Map SDK exceptions on status and Cloudflare's error code (never on message text)."""
     if isinstance(exc, cloudflare.APIStatusError):
-        body = exc.body if isinstance(exc.body, dict) else {}
-        errs = body.get("errors") or [{}]
-        code, message = errs[0].get("code"), errs[0].get("message") or f"HTTP {exc.status_code}"
-        if exc.status_code == 429:
-            retry = exc.response.headers.get("retry-after")
-            return Throttled(f"{what}: {message}", retry_after=float(retry) if retry else None,
-                             status=429, code=str(code) if code else None, api=API)
-        cls = Conflict if code in CONFLICT_CODES else for_status(exc.status_code)
-        return cls(f"{what}: {message}", status=exc.status_code, code=str(code) if code else None, api=API)
-    if isinstance(exc, cloudflare.APIConnectionError):
-        return ServerError(f"{what}: cannot reach Cloudflare ({type(exc).__name__})", api=API)
-    return ServerError(f"{what}: {type(exc).__name__}", api=API)
+        return http.error_from(exc.response, what, api=API, parse=_fault)
+    return ServerError(f"{what}: cannot reach Cloudflare ({type(exc).__name__})", api=API)
 
 
-class CloudflareDns:
+class CloudflareDns(http.ClosingClient):
+    """The SDK on our transport (its own retries off): retries, TLS and error mapping are the shared ones."""
+
     def __init__(self, settings: Settings) -> None:
         if not settings.cloudflare_api_token:
-            raise AuthenticationFailed("no Cloudflare API token configured (cloudflare:apiToken)", api=API)
+            raise AuthenticationFailed("no Cloudflare API token configured (cloudflare:apiToken)", api=API,
+                                       hint="set cloudflare:apiToken (pulumi config set --secret)")
         self.settings = settings
         self.account_id = settings.cloudflare_account_id
-        ctx = ssl.create_default_context()
-        if settings.ca_bundle:
-            ctx.load_verify_locations(cafile=settings.ca_bundle)
+        self.http = DefaultHttpxClient(transport=http.sync_transport(settings, API),
+                                       verify=http.ssl_context(settings))
         self.client = Cloudflare(api_token=settings.cloudflare_api_token, base_url=settings.cloudflare_endpoint,
-                                 http_client=DefaultHttpxClient(verify=ctx), max_retries=MAX_RETRIES)
+                                 http_client=self.http, max_retries=0)
         self._zones: dict[str, ZoneInfo] = {}
 
-    def close(self) -> None:
-        self.client.close()
-
-    def __enter__(self) -> CloudflareDns:
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.close()
-
-    def _call(self, what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
+    def _call(self, what: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         try:
             return fn(*args, **kwargs)
-        except (cloudflare.APIStatusError, cloudflare.APIConnectionError) as exc:
+        except cloudflare.APIError as exc:
             raise _error(exc, what) from None
 
     # -- zones ---------------------------------------------------------------------------------------------------
@@ -164,7 +164,8 @@ class CloudflareDns:
         if info is not None:
             return info
         if not self.account_id:
-            raise BadRequest("creating a Cloudflare zone needs cloudflareAccountId", api=API)
+            raise BadRequest("creating a Cloudflare zone needs cloudflareAccountId", api=API,
+                             hint="set coldfleet:cloudflareAccountId")
         try:
             self._call(f"create zone {zone}", self.client.zones.create,
                        account={"id": self.account_id}, name=zone, type="full")
@@ -195,7 +196,7 @@ class CloudflareDns:
         return info
 
     # -- records -------------------------------------------------------------------------------------------------
-    def _records(self, info: ZoneInfo, name: str, rtype: str) -> list[Any]:
+    def _records(self, info: ZoneInfo, name: str, rtype: str) -> list[Record]:
         return list(self._call(
             f"list {name} {rtype}",
             lambda: [r for r in self.client.dns.records.list(zone_id=info.zone_id, type=rtype,  # type: ignore[arg-type]

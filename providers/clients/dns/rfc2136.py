@@ -23,19 +23,8 @@ import dns.tsig
 import dns.tsigkeyring
 import dns.update
 
-from providers.clients.dns import (
-    ZoneInfo,
-    authoritative_servers,
-    canonical,
-    canonical_set,
-    check_rdtype,
-    fqdn,
-    owner,
-    parse_server,
-    query_server,
-    split_txt,
-    wait_for_rrset,
-)
+from providers.clients.dns.authoritative import authoritative_servers, parse_server, query_server, wait_for_rrset
+from providers.clients.dns.base import ZoneInfo, canonical, canonical_set, check_rdtype, fqdn, owner, split_txt
 from providers.clients.errors import (
     AuthenticationFailed,
     BadRequest,
@@ -138,6 +127,9 @@ class Rfc2136Dns:
         wait_for_rrset(self.settings, zone, name, rdtype, values)
 
     # -- DnsBackend ----------------------------------------------------------------------------------------------
+    def close(self) -> None:
+        """Nothing to close: every update and query opens its own TCP connection."""
+
     def find_zone(self, zone: str) -> ZoneInfo | None:
         zone = fqdn(zone)
         try:

@@ -13,69 +13,31 @@ from __future__ import annotations
 import logging
 
 from kiota_abstractions.base_request_configuration import RequestConfiguration
-from msgraph import GraphServiceClient
 from msgraph.generated.models.o_auth2_permission_grant import OAuth2PermissionGrant
 from msgraph.generated.models.o_data_errors.o_data_error import ODataError
-from msgraph.generated.models.service_principal import ServicePrincipal
 from msgraph.generated.oauth2_permission_grants.oauth2_permission_grants_request_builder import (
     Oauth2PermissionGrantsRequestBuilder,
 )
-from msgraph.generated.service_principals.service_principals_request_builder import ServicePrincipalsRequestBuilder
+from msgraph.graph_service_client import GraphServiceClient
 
-from providers.clients import graph_session
 from providers.clients.errors import BadRequest, ServerError
-from providers.config import Settings
+from providers.clients.graph.principals import ensure_sp, find_sp, is_conflict, quoted
+from providers.clients.graph.session import API, MAX_PAGES, GraphBase
 
 log = logging.getLogger(__name__)
 
-API = graph_session.API
 EXCHANGE_ONLINE_APP_ID = "00000002-0000-0ff1-ce00-000000000000"  # Office 365 Exchange Online
 ALL_PRINCIPALS = "AllPrincipals"
-MAX_PAGES = 100
-
-
-def _quoted(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
 
 
 def _scopes(raw: str | None) -> list[str]:
     return list(dict.fromkeys((raw or "").split()))
 
 
-def _conflict(exc: ODataError) -> bool:
-    return exc.response_status_code == 409
-
-
-async def _find_sp(client: GraphServiceClient, app_id: str) -> str | None:
-    params = ServicePrincipalsRequestBuilder.ServicePrincipalsRequestBuilderGetQueryParameters(
-        filter=f"appId eq {_quoted(app_id)}", select=["id", "appId"])
-    page = await client.service_principals.get(RequestConfiguration(query_parameters=params))
-    found = [sp for sp in (page.value if page and page.value else []) if (sp.app_id or "").lower() == app_id]
-    return found[0].id if found else None
-
-
-async def _ensure_sp(client: GraphServiceClient, app_id: str, tenant_id: str) -> str:
-    found = await _find_sp(client, app_id)
-    if found:
-        return found
-    try:
-        created = await client.service_principals.post(ServicePrincipal(app_id=app_id))
-    except ODataError as exc:
-        if not _conflict(exc):
-            raise
-        created = None  # created meanwhile (or our 201 was lost): read it back
-    else:
-        log.info("ensure_service_principal: created the service principal of app %s in tenant %s", app_id, tenant_id)
-    sp_id = created.id if created is not None else await _find_sp(client, app_id)
-    if not sp_id:
-        raise ServerError(f"service principal of app {app_id}: created but not found", api=API)
-    return sp_id
-
-
 async def _find_grant(client: GraphServiceClient, client_sp: str, resource_sp: str) -> OAuth2PermissionGrant | None:
     """The AllPrincipals grant of client_sp on resource_sp (Graph filters grants by clientId only, `eq`)."""
     params = Oauth2PermissionGrantsRequestBuilder.Oauth2PermissionGrantsRequestBuilderGetQueryParameters(
-        filter=f"clientId eq {_quoted(client_sp)}")
+        filter=f"clientId eq {quoted(client_sp)}")
     builder = client.oauth2_permission_grants
     page = await builder.get(RequestConfiguration(query_parameters=params))
     for _ in range(MAX_PAGES):
@@ -88,20 +50,17 @@ async def _find_grant(client: GraphServiceClient, client_sp: str, resource_sp: s
     return None
 
 
-class ConsentOperations:
-    """Admin consent methods of GraphClient (which provides `settings` and `tenant_id`)."""
-
-    settings: Settings
-    tenant_id: str
+class ConsentOperations(GraphBase):
+    """Admin consent methods of GraphClient."""
 
     def ensure_service_principal(self, app_id: str) -> str:
         """The object id of the app's servicePrincipal in this tenant, created when missing."""
         app_id = app_id.lower()
 
         async def work(client: GraphServiceClient) -> str:
-            return await _ensure_sp(client, app_id, self.tenant_id)
+            return await ensure_sp(client, app_id, self.tenant_id)
 
-        return graph_session.run(self.settings, self.tenant_id, f"service principal of app {app_id}", work)
+        return self._run(f"service principal of app {app_id}", work)
 
     def grant_admin_consent(self, client_app_id: str, resource_app_id: str, scopes: list[str]) -> None:
         """Grant `scopes` of the resource to the client app for every user of the tenant (idempotent); an existing
@@ -112,8 +71,8 @@ class ConsentOperations:
             raise BadRequest("grant_admin_consent: no scopes; use revoke_admin_consent", api=API)
 
         async def work(client: GraphServiceClient) -> str:
-            client_sp = await _ensure_sp(client, client_app_id, self.tenant_id)
-            resource_sp = await _ensure_sp(client, resource_app_id, self.tenant_id)
+            client_sp = await ensure_sp(client, client_app_id, self.tenant_id)
+            resource_sp = await ensure_sp(client, resource_app_id, self.tenant_id)
             grant = await _find_grant(client, client_sp, resource_sp)
             if grant is None:
                 body = OAuth2PermissionGrant(client_id=client_sp, consent_type=ALL_PRINCIPALS,
@@ -122,7 +81,7 @@ class ConsentOperations:
                     await client.oauth2_permission_grants.post(body)
                     return "created"
                 except ODataError as exc:
-                    if not _conflict(exc):
+                    if not is_conflict(exc):
                         raise
                 grant = await _find_grant(client, client_sp, resource_sp)  # created concurrently
                 if grant is None:
@@ -134,7 +93,7 @@ class ConsentOperations:
             return f"updated from {grant.scope!r}"
 
         what = f"admin consent for app {client_app_id} on {resource_app_id}"
-        outcome = graph_session.run(self.settings, self.tenant_id, what, work)
+        outcome = self._run(what, work)
         if outcome != "unchanged":
             log.info("grant_admin_consent: %s in tenant %s: %s (%s)", what, self.tenant_id, outcome, " ".join(wanted))
 
@@ -143,12 +102,12 @@ class ConsentOperations:
         client_app_id, resource_app_id = client_app_id.lower(), resource_app_id.lower()
 
         async def work(client: GraphServiceClient) -> list[str]:
-            client_sp = await _find_sp(client, client_app_id)
-            resource_sp = await _find_sp(client, resource_app_id) if client_sp else None
+            client_sp = await find_sp(client, client_app_id)
+            resource_sp = await find_sp(client, resource_app_id) if client_sp else None
             grant = await _find_grant(client, client_sp, resource_sp) if client_sp and resource_sp else None
             return sorted(_scopes(grant.scope)) if grant is not None else []
 
-        return graph_session.run(self.settings, self.tenant_id, f"admin consent for app {client_app_id}", work)
+        return self._run(f"admin consent for app {client_app_id}", work)
 
     def revoke_admin_consent(self, client_app_id: str, resource_app_id: str) -> None:
         """Delete the tenant-wide grant (idempotent). The servicePrincipal stays: it may hold other grants and
@@ -156,8 +115,8 @@ class ConsentOperations:
         client_app_id, resource_app_id = client_app_id.lower(), resource_app_id.lower()
 
         async def work(client: GraphServiceClient) -> bool:
-            client_sp = await _find_sp(client, client_app_id)
-            resource_sp = await _find_sp(client, resource_app_id) if client_sp else None
+            client_sp = await find_sp(client, client_app_id)
+            resource_sp = await find_sp(client, resource_app_id) if client_sp else None
             grant = await _find_grant(client, client_sp, resource_sp) if client_sp and resource_sp else None
             if grant is None:
                 return False
@@ -170,7 +129,7 @@ class ConsentOperations:
             return True
 
         what = f"revoke admin consent for app {client_app_id} on {resource_app_id}"
-        if graph_session.run(self.settings, self.tenant_id, what, work):
+        if self._run(what, work):
             log.info("revoke_admin_consent: %s in tenant %s", what, self.tenant_id)
 
 

@@ -17,7 +17,6 @@ import logging
 from dataclasses import dataclass
 
 from kiota_abstractions.base_request_configuration import RequestConfiguration
-from msgraph import GraphServiceClient
 from msgraph.generated.models.delegated_admin_access_details import DelegatedAdminAccessDetails
 from msgraph.generated.models.delegated_admin_relationship import DelegatedAdminRelationship
 from msgraph.generated.models.delegated_admin_relationship_customer_participant import (
@@ -34,16 +33,13 @@ from msgraph.generated.service_principals.item.service_principal_item_request_bu
 from msgraph.generated.tenant_relationships.delegated_admin_relationships.delegated_admin_relationships_request_builder import (  # noqa: E501
     DelegatedAdminRelationshipsRequestBuilder,
 )
+from msgraph.graph_service_client import GraphServiceClient
 
-from providers.clients import graph_session
-from providers.clients.errors import ClientError, NotFound, ServerError
-from providers.clients.graph_consent import _find_sp, _quoted
-from providers.config import Settings
+from providers.clients.errors import ServerError
+from providers.clients.graph.principals import find_sp, quoted
+from providers.clients.graph.session import API, MAX_PAGES, GraphBase, none_if_missing
 
 log = logging.getLogger(__name__)
-
-API = graph_session.API
-MAX_PAGES = 100
 
 
 @dataclass(frozen=True)
@@ -63,11 +59,8 @@ def _relationship(model: DelegatedAdminRelationship) -> GdapRelationship:
                             role_ids=tuple(str(r.role_definition_id).lower() for r in roles if r.role_definition_id))
 
 
-class AccessOperations:
-    """Permission and GDAP methods of GraphClient (which provides `settings` and `tenant_id`)."""
-
-    settings: Settings
-    tenant_id: str
+class AccessOperations(GraphBase):
+    """Permission and GDAP methods of GraphClient."""
 
     def app_permissions(self, app_id: str) -> dict[str, list[str]] | None:
         """The application permissions the app holds in this tenant, by the API's appId (e.g. Microsoft Graph's
@@ -75,7 +68,7 @@ class AccessOperations:
         app_id = app_id.lower()
 
         async def work(client: GraphServiceClient) -> dict[str, list[str]] | None:
-            sp_id = await _find_sp(client, app_id)
+            sp_id = await find_sp(client, app_id)
             if not sp_id:
                 return None
             builder = client.service_principals.by_service_principal_id(sp_id).app_role_assignments
@@ -100,12 +93,12 @@ class AccessOperations:
                     names.get(role, role) for r, role in held if r == resource_id)
             return out
 
-        return graph_session.run(self.settings, self.tenant_id, f"application permissions of app {app_id}", work)
+        return self._run(f"application permissions of app {app_id}", work)
 
     # -- GDAP (call on the partner's own tenant) -----------------------------------------------------------------
     def find_gdap_relationship(self, display_name: str) -> GdapRelationship | None:
         params = DelegatedAdminRelationshipsRequestBuilder.DelegatedAdminRelationshipsRequestBuilderGetQueryParameters(
-            filter=f"displayName eq {_quoted(display_name)}")
+            filter=f"displayName eq {quoted(display_name)}")
 
         async def work(client: GraphServiceClient) -> GdapRelationship | None:
             page = await client.tenant_relationships.delegated_admin_relationships.get(
@@ -113,7 +106,7 @@ class AccessOperations:
             found = [r for r in (page.value if page and page.value else []) if r.display_name == display_name]
             return _relationship(found[0]) if found else None
 
-        return graph_session.run(self.settings, self.tenant_id, f"GDAP relationship {display_name!r}", work)
+        return self._run(f"GDAP relationship {display_name!r}", work)
 
     def get_gdap_relationship(self, relationship_id: str) -> GdapRelationship | None:
         async def work(client: GraphServiceClient) -> GdapRelationship | None:
@@ -121,13 +114,7 @@ class AccessOperations:
                 relationship_id).get()
             return _relationship(found) if found else None
 
-        def missing(error: ClientError) -> None:
-            if isinstance(error, NotFound):
-                return None
-            raise error
-
-        return graph_session.run(self.settings, self.tenant_id, f"GDAP relationship {relationship_id}", work,
-                                 missing)
+        return self._run(f"GDAP relationship {relationship_id}", work, none_if_missing)
 
     def create_gdap_relationship(self, *, display_name: str, customer_tenant_id: str, customer_name: str,
                                  role_ids: list[str], duration: str = "P730D",
@@ -147,7 +134,7 @@ class AccessOperations:
                 raise ServerError(f"GDAP relationship {display_name!r}: empty answer", api=API)
             return _relationship(created)
 
-        rel = graph_session.run(self.settings, self.tenant_id, f"create GDAP relationship {display_name!r}", work)
+        rel = self._run(f"create GDAP relationship {display_name!r}", work)
         log.info("create_gdap_relationship: %s (%s) for customer %s", display_name, rel.id, customer_tenant_id)
         return rel
 
@@ -158,7 +145,7 @@ class AccessOperations:
             await client.tenant_relationships.delegated_admin_relationships.by_delegated_admin_relationship_id(
                 relationship_id).requests.post(body)
 
-        graph_session.run(self.settings, self.tenant_id, f"lock GDAP relationship {relationship_id} for approval",
+        self._run(f"lock GDAP relationship {relationship_id} for approval",
                           work)
         log.info("lock_gdap_for_approval: %s", relationship_id)
 

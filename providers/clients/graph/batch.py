@@ -6,31 +6,26 @@
   which keeps authentication and the retry middleware.
 
 Items answered 429 are throttled one by one by Graph; they (and the items that failed only because of them) are sent
-again after the largest Retry-After, a bounded number of times.
+again after the largest Retry-After, as many times and with the same waits as the transport's policy for Graph.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
-import logging
 from typing import Any
 
 from kiota_abstractions.method import Method
 from kiota_abstractions.request_information import RequestInformation
-from msgraph import GraphServiceClient
 from msgraph.generated.models.o_data_errors.o_data_error import ODataError
+from msgraph.graph_service_client import GraphServiceClient
 from msgraph_core.requests.batch_request_content import BatchRequestContent
 from msgraph_core.requests.batch_request_item import BatchRequestItem
 
+from providers.clients import http
 from providers.clients.errors import BadRequest, ServerError
+from providers.clients.graph.session import API
 
-log = logging.getLogger(__name__)
-
-API = "graph"
 MAX_ITEMS = 20
-THROTTLE_ROUNDS = 4
-MAX_WAIT_S = 30.0
 
 
 def _item(base_url: str, request: dict[str, Any], deps: list[str]) -> BatchRequestItem:
@@ -58,8 +53,7 @@ async def _send(client: GraphServiceClient, base_url: str, requests: list[dict[s
                 done: set[str]) -> dict[str, dict[str, Any]]:
     content = BatchRequestContent()
     for request in requests:
-        deps = request.get("dependsOn", request.get("depends_on")) or []
-        content.add_request(str(request["id"]), _item(base_url, request, [d for d in deps if d not in done]))
+        content.add_request(str(request["id"]), _item(base_url, request, [d for d in _deps(request) if d not in done]))
     info = await client.batch.to_post_request_information(content)
     raw = await client.request_adapter.send_primitive_async(  # type: ignore[func-returns-value]
         info, "bytes", {"XXX": ODataError})
@@ -71,12 +65,22 @@ async def _send(client: GraphServiceClient, base_url: str, requests: list[dict[s
                                "headers": a.get("headers") or {}, "body": a.get("body")} for a in answers}
 
 
-def _retry_after(answer: dict[str, Any]) -> float:
-    headers = {str(k).lower(): v for k, v in answer.get("headers", {}).items()}
-    try:
-        return float(headers.get("retry-after", 1))
-    except (TypeError, ValueError):
-        return 1.0
+def _retry_after(answer: dict[str, Any]) -> float | None:
+    headers = {str(k).lower(): str(v) for k, v in answer.get("headers", {}).items()}
+    return http.parse_retry_after(headers.get("retry-after"))
+
+
+def _deps(request: dict[str, Any]) -> list[str]:
+    return [str(d) for d in request.get("dependsOn", request.get("depends_on")) or []]
+
+
+def _to_retry(pending: list[dict[str, Any]], results: dict[str, dict[str, Any]]) -> set[str]:
+    """Throttled items, and items that failed only because a throttled dependency did not run."""
+    retry_ids = {str(r["id"]) for r in pending if results[str(r["id"])]["status"] == 429}
+    for request in pending:
+        if results[str(request["id"])]["status"] == 424 and any(d in retry_ids for d in _deps(request)):
+            retry_ids.add(str(request["id"]))
+    return retry_ids
 
 
 async def run_batch(client: GraphServiceClient, base_url: str, requests: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -89,20 +93,16 @@ async def run_batch(client: GraphServiceClient, base_url: str, requests: list[di
         raise BadRequest("batch: request ids must be unique", api=API)
     results: dict[str, dict[str, Any]] = {}
     pending = list(requests)
-    for round_ in range(THROTTLE_ROUNDS):
+    policy = http.policy_for(API)
+    for attempt in range(1, policy.max_attempts + 1):
         done = {i for i, r in results.items() if r["status"] < 400}
         results.update(await _send(client, base_url, pending, done))
-        throttled = [r for r in pending if results[str(r["id"])]["status"] == 429]
-        if not throttled or round_ == THROTTLE_ROUNDS - 1:
+        retry_ids = _to_retry(pending, results)
+        if not retry_ids or attempt == policy.max_attempts:
             break
-        retry_ids = {str(r["id"]) for r in throttled}
-        # items that failed only because a throttled dependency did not run go again too
-        for request in pending:
-            deps = request.get("dependsOn", request.get("depends_on")) or []
-            if results[str(request["id"])]["status"] == 424 and any(d in retry_ids for d in deps):
-                retry_ids.add(str(request["id"]))
-        wait = min(MAX_WAIT_S, max(_retry_after(results[i]) for i in retry_ids if results[i]["status"] == 429))
-        log.warning("batch: %d item(s) throttled, again in %.1fs", len(retry_ids), wait)
-        await asyncio.sleep(wait)
+        told = [t for i in retry_ids if results[i]["status"] == 429 and (t := _retry_after(results[i])) is not None]
+        wait = policy.wait_for(attempt, max(told) if told else None)
+        policy.note("POST", f"{base_url}/$batch", f"{len(retry_ids)} item(s) HTTP 429", attempt, wait)
+        await http.async_sleep(wait)
         pending = [r for r in requests if str(r["id"]) in retry_ids]
     return [results[i] for i in ids]

@@ -1,0 +1,74 @@
+"""httpx transports that apply the retry policy around httpx's own, so raw httpx clients and the SDKs share it.
+
+A final retryable status is returned (not raised) so the caller's error mapping sees the service's own body; a
+connection failure that may not or cannot be repeated is raised as httpx raised it (the SDKs map it themselves).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+import httpx
+
+from providers.clients.http.retry import RetryPolicy, async_sleep, sleep
+
+Outcome = httpx.Response | httpx.TransportError
+
+
+def _outcome(send: Callable[[httpx.Request], httpx.Response], request: httpx.Request) -> Outcome:
+    try:
+        return send(request)
+    except httpx.TransportError as exc:
+        return exc
+
+
+async def _async_outcome(send: Callable[[httpx.Request], Awaitable[httpx.Response]],
+                         request: httpx.Request) -> Outcome:
+    try:
+        return await send(request)
+    except httpx.TransportError as exc:
+        return exc
+
+
+def _final(outcome: Outcome) -> httpx.Response:
+    if isinstance(outcome, httpx.TransportError):
+        raise outcome
+    return outcome
+
+
+class RetryTransport(httpx.BaseTransport):
+    def __init__(self, inner: httpx.BaseTransport, policy: RetryPolicy) -> None:
+        self.inner = inner
+        self.policy = policy
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        request.read()  # a body we can send again
+        attempt, outcome = 1, _outcome(self.inner.handle_request, request)
+        while (wait := self.policy.decide(request, outcome, attempt)) is not None:
+            if isinstance(outcome, httpx.Response):
+                outcome.close()  # give the connection back to the pool
+            sleep(wait)
+            attempt, outcome = attempt + 1, _outcome(self.inner.handle_request, request)
+        return _final(outcome)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+class AsyncRetryTransport(httpx.AsyncBaseTransport):
+    def __init__(self, inner: httpx.AsyncBaseTransport, policy: RetryPolicy) -> None:
+        self.inner = inner
+        self.policy = policy
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        await request.aread()
+        attempt, outcome = 1, await _async_outcome(self.inner.handle_async_request, request)
+        while (wait := self.policy.decide(request, outcome, attempt)) is not None:
+            if isinstance(outcome, httpx.Response):
+                await outcome.aclose()
+            await async_sleep(wait)
+            attempt, outcome = attempt + 1, await _async_outcome(self.inner.handle_async_request, request)
+        return _final(outcome)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
