@@ -18,8 +18,7 @@ import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from providers.dmarc import validate_rua
-from providers.names import is_under, normalise_domain
-from providers.residency import country_problem
+from providers.types import country_problem, is_under, normalise_domain
 
 MAX_MAILBOXES_PER_TENANT = 100
 

@@ -34,6 +34,7 @@ from providers.clients import graph_session
 from providers.clients.errors import BadRequest, ClientError, Conflict, NotFound, NotReady, ServerError
 from providers.clients.graph_access import AccessOperations
 from providers.clients.graph_batch import run_batch
+from providers.clients.graph_consent import EXCHANGE_ONLINE_APP_ID as EXCHANGE_ONLINE_APP_ID  # the face (contract 2)
 from providers.clients.graph_consent import ConsentOperations
 from providers.config import Settings
 

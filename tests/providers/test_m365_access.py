@@ -12,7 +12,7 @@ import pytest
 from providers import config
 from providers.clients import errors
 from providers.clients.graph import GraphClient
-from providers.m365_access import GDAP_ROLES, gdap_name
+from providers.m365_tenant.access import GDAP_ROLES, gdap_name
 from providers.m365_tenant import GRAPH_PERMISSIONS, M365TenantProvider
 
 ADDRESS = {"first_name": "Anna", "last_name": "Keller", "address_line1": "1 Main St", "city": "Springfield",

@@ -146,7 +146,7 @@ def test_resource_marks_admin_password_secret(monkeypatch: pytest.MonkeyPatch) -
         captured.update(provider=provider, name=name, props=props, opts=opts)
 
     monkeypatch.setattr(pulumi.dynamic.Resource, "__init__", fake_init)
-    M365Tenant("t.test", inputs(), opts=pulumi.ResourceOptions(protect=True))
+    M365Tenant("t.test", **inputs(), opts=pulumi.ResourceOptions(protect=True))
     assert M365Tenant._resource_type_name == "dynamic/coldfleet:M365Tenant"
     assert isinstance(captured["provider"], M365TenantProvider)
     assert captured["opts"].additional_secret_outputs == ["admin_password"] and captured["opts"].protect

@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from providers import config, sending_domain
+from providers import config
+from providers.sending_domain import provider as sending_domain
 from providers.base import UNKNOWN
 from providers.clients.dns import backend_for
 from providers.clients.errors import NotFound, OwnershipConflict
