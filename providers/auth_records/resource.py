@@ -13,17 +13,10 @@ from providers.resource import CustomResource
 class AuthRecords(CustomResource, module="coldfleet", name="AuthRecords"):
     """The DNS handshake of one sending domain (inputs: providers/auth_records/args.py)."""
 
-    domain: pulumi.Output[str]
-    tenant_id: pulumi.Output[str]
-    dns_backend: pulumi.Output[str]
-    verification_txt: pulumi.Output[str]
-    dmarc: pulumi.Output[dict[str, Any]]
-    ttl: pulumi.Output[int]
+    # Typed for the program; every name in OUTPUTS (and every input) is an Output attribute at runtime.
     verified: pulumi.Output[bool]
     records: pulumi.Output[list[dict[str, Any]]]
-    dkim_selectors: pulumi.Output[list[str]]
     dkim_enabled: pulumi.Output[bool]
-    drift: pulumi.Output[list[dict[str, Any]]]
 
     OUTPUTS = ("verified", "records", "dkim_selectors", "dkim_enabled", "drift")
 

@@ -13,23 +13,10 @@ from providers.resource import CustomResource
 class M365Tenant(CustomResource, module="coldfleet", name="M365Tenant"):
     """One Microsoft 365 tenant holding one sending domain (inputs: providers/m365_tenant/args.py)."""
 
-    domain: pulumi.Output[str]
-    mode: pulumi.Output[str]
-    residency: pulumi.Output[str]
-    country: pulumi.Output[str]
-    licence: pulumi.Output[str]
-    seats: pulumi.Output[int]
+    # Typed for the program; every name in OUTPUTS (and every input) is an Output attribute at runtime.
     tenant_id: pulumi.Output[str]
-    initial_domain: pulumi.Output[str]
     verification_txt: pulumi.Output[str]
     licence_sku_id: pulumi.Output[str]
-    admin_username: pulumi.Output[str | None]
-    admin_password: pulumi.Output[str | None]
-    domain_present: pulumi.Output[bool]
-    domain_verified: pulumi.Output[bool]
-    sequencer_consent: pulumi.Output[list[str]]
-    gdap_relationship_id: pulumi.Output[str | None]
-    gdap_status: pulumi.Output[str | None]
 
     OUTPUTS = ("initial_domain", "verification_txt", "licence_sku_id", "admin_username", "admin_password",
                "domain_present", "domain_verified", "sequencer_consent", "gdap_relationship_id", "gdap_status")

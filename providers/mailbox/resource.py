@@ -11,25 +11,10 @@ from providers.resource import CustomResource
 class Mailbox(CustomResource, module="coldfleet", name="Mailbox"):
     """One sending mailbox (inputs: providers/mailbox/args.py)."""
 
-    tenant_id: pulumi.Output[str]
-    domain: pulumi.Output[str]
-    local_part: pulumi.Output[str]
-    display_name: pulumi.Output[str]
-    sending: pulumi.Output[str]
-    user_id: pulumi.Output[str]
-    email: pulumi.Output[str]
+    # Typed for the program; every name in OUTPUTS (and every input) is an Output attribute at runtime.
     password: pulumi.Output[str]
-    smtp_host: pulumi.Output[str]
-    smtp_port: pulumi.Output[int]
-    imap_host: pulumi.Output[str]
-    imap_port: pulumi.Output[int]
-    licensed: pulumi.Output[bool]
-    mailbox_ready: pulumi.Output[bool]
-    smtp_auth_enabled: pulumi.Output[bool]
-    account_enabled: pulumi.Output[bool]
-    photo: pulumi.Output[str | None]
-    photo_sha256: pulumi.Output[str | None]
-    photo_graph_sha256: pulumi.Output[str | None]
+    email: pulumi.Output[str]
+    user_id: pulumi.Output[str]
 
     OUTPUTS = ("user_id", "email", "password", "smtp_host", "smtp_port", "imap_host", "imap_port", "licensed",
                "mailbox_ready", "smtp_auth_enabled", "account_enabled", "photo_sha256", "photo_graph_sha256")

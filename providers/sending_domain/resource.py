@@ -11,17 +11,8 @@ from providers.sending_domain.provider import SendingDomainProvider
 class SendingDomain(CustomResource, module="coldfleet", name="SendingDomain"):
     """A domain with its DNS zone, registered or brought (inputs: providers/sending_domain/args.py)."""
 
-    domain: pulumi.Output[str]
-    dns_backend: pulumi.Output[str]
-    registrar: pulumi.Output[str]
-    max_price: pulumi.Output[float | None]
-    delete_zone_on_destroy: pulumi.Output[bool]
-    release_registration_on_destroy: pulumi.Output[bool]
-    brand_domain: pulumi.Output[str | None]
-    zone_id: pulumi.Output[str]
+    # Typed for the program; every name in OUTPUTS (and every input) is an Output attribute at runtime.
     nameservers: pulumi.Output[list[str]]
-    registered: pulumi.Output[bool]
-    registration_expires: pulumi.Output[str | None]
     delegated: pulumi.Output[bool]
 
     OUTPUTS = ("zone_id", "nameservers", "registered", "registration_expires", "delegated")

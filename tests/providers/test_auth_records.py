@@ -13,8 +13,8 @@ import dns.update
 import pytest
 
 from providers import config
-from providers.auth_records import provider as auth_records
 from providers.auth_records import AuthRecordsProvider
+from providers.auth_records import provider as auth_records
 from providers.base import UNKNOWN
 from providers.clients.dns import DnsBackend, backend_for
 from providers.clients.dns_cloudflare import CloudflareDns
