@@ -85,6 +85,35 @@ def failures_from(error: ValidationError, props: Mapping[str, Any] | None = None
     return out
 
 
+# ---- results whose outputs are always there ----------------------------------------------------------------------
+
+
+class Created(CreateResult):
+    """A CreateResult that always carries outputs (the SDK types them Optional)."""
+
+    outs: dict[str, Any]
+
+    def __init__(self, id_: str, outs: dict[str, Any]) -> None:
+        super().__init__(id_, outs)
+
+
+class Updated(UpdateResult):
+    outs: dict[str, Any]
+
+    def __init__(self, outs: dict[str, Any]) -> None:
+        super().__init__(outs)
+
+
+class Read(ReadResult):
+    """A ReadResult with outputs (`{}` and id "" when the object is gone) and the inputs to record, if any."""
+
+    id: str
+    outs: dict[str, Any]
+
+    def __init__(self, id_: str, outs: dict[str, Any], inputs: dict[str, Any] | None = None) -> None:
+        super().__init__(id_, outs, inputs)
+
+
 # ---- one-line failures -------------------------------------------------------------------------------------------
 
 
@@ -200,25 +229,25 @@ class BaseProvider(ResourceProvider, Generic[ArgsT]):
         except Exception as error:
             raise resource_failed(self.KIND, self.key(props), error) from error
 
-    def create(self, props: dict[str, Any]) -> CreateResult:
+    def create(self, props: dict[str, Any]) -> Created:
         return self._guard(props, lambda: self._create(self.parse(props), config.current()))
 
-    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> Updated:
         return self._guard(news, lambda: self._update(id_, normalise(olds), self.parse(news), config.current()))
 
-    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+    def read(self, id_: str, props: dict[str, Any]) -> Read:
         return self._guard(props, lambda: self._read(id_, normalise(props), config.current()))
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         self._guard(props, lambda: self._delete(id_, normalise(props), config.current()))
 
-    def _create(self, args: ArgsT, settings: Settings) -> CreateResult:
+    def _create(self, args: ArgsT, settings: Settings) -> Created:
         raise NotImplementedError
 
-    def _update(self, id_: str, olds: dict[str, Any], args: ArgsT, settings: Settings) -> UpdateResult:
+    def _update(self, id_: str, olds: dict[str, Any], args: ArgsT, settings: Settings) -> Updated:
         raise NotImplementedError
 
-    def _read(self, id_: str, props: dict[str, Any], settings: Settings) -> ReadResult:
+    def _read(self, id_: str, props: dict[str, Any], settings: Settings) -> Read:
         raise NotImplementedError
 
     def _delete(self, id_: str, props: dict[str, Any], settings: Settings) -> None:

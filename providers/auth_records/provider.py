@@ -22,12 +22,12 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from pulumi.dynamic import CreateResult, DiffResult, ReadResult, UpdateResult
+from pulumi.dynamic import DiffResult
 from pydantic import ValidationError
 
 from providers.auth_records.args import AuthRecordsArgs
 from providers.auth_records.records import Rec, all_names, desired, rewrite, same, service_records
-from providers.base import BaseProvider
+from providers.base import BaseProvider, Created, Read, Updated
 from providers.clients.dns import DnsBackend, authoritative_query, backend_for, wait_for_rrset
 from providers.clients.errors import AuthenticationFailed, BadRequest, NotFound, PermissionDenied, ServerError
 from providers.clients.exchange import DkimConfig, ExchangeClient
@@ -49,15 +49,15 @@ class AuthRecordsProvider(BaseProvider[AuthRecordsArgs]):
 
     # -- lifecycle -------------------------------------------------------------------------------------------------
 
-    def _create(self, args: AuthRecordsArgs, settings: Settings) -> CreateResult:
-        return CreateResult(args.domain, self._converge(settings, args))
+    def _create(self, args: AuthRecordsArgs, settings: Settings) -> Created:
+        return Created(args.domain, self._converge(settings, args))
 
-    def _update(self, _id: str, olds: dict[str, Any], args: AuthRecordsArgs, settings: Settings) -> UpdateResult:
+    def _update(self, _id: str, olds: dict[str, Any], args: AuthRecordsArgs, settings: Settings) -> Updated:
         old = self.parse(olds)
         former = {old.verification_txt} - {args.verification_txt}  # an old MS= value of ours, to drop
         # Records a refresh found drifted are rewritten even when the backend's own view looks right.
         stale = {(d.get("name"), d.get("type")) for d in olds.get("drift") or [] if isinstance(d, dict)}
-        return UpdateResult(self._converge(settings, args, former=former, force=old.ttl != args.ttl, stale=stale))
+        return Updated(self._converge(settings, args, former=former, force=old.ttl != args.ttl, stale=stale))
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         return super().diff(_id, self._canonical(olds), self._canonical(news))
@@ -72,7 +72,7 @@ class AuthRecordsProvider(BaseProvider[AuthRecordsArgs]):
         except ValidationError:
             return props
 
-    def _read(self, id_: str, props: dict[str, Any], settings: Settings) -> ReadResult:
+    def _read(self, id_: str, props: dict[str, Any], settings: Settings) -> Read:
         args = self.parse(props)
         inputs = self.dump(args)
         verified, mx, cnames = self._read_graph(settings, args)
@@ -100,7 +100,7 @@ class AuthRecordsProvider(BaseProvider[AuthRecordsArgs]):
             "dkim_enabled": bool(dkim and dkim.enabled),
             "drift": drift,
         }
-        return ReadResult(id_, outs, inputs)
+        return Read(id_, outs, inputs)
 
     @staticmethod
     def _read_graph(settings: Settings, args: AuthRecordsArgs) -> tuple[bool, list[str], list[tuple[str, str]]]:

@@ -15,7 +15,7 @@ from providers.clients import errors
 from providers.clients.graph import GraphClient
 from providers.clients.partner_center import Address, Customer, PartnerCenterClient, Subscription
 from providers.config import Settings
-from providers.m365_tenant import access
+from providers.m365_tenant.access import ensure_gdap
 from providers.m365_tenant.args import M365TenantArgs
 from providers.poll import until_found
 
@@ -160,7 +160,7 @@ def ensure_partner_tenant(settings: Settings, pc: PartnerCenterClient, args: M36
                     admin_username=admin_upn(customer.admin_username, customer.domain),
                     admin_password=customer.admin_password)
     tenant_id = str(outs["tenant_id"])
-    outs["gdap_relationship_id"], outs["gdap_status"] = access.ensure_gdap(
+    outs["gdap_relationship_id"], outs["gdap_status"] = ensure_gdap(
         settings, tenant_id=tenant_id, domain_prefix=args.domain_prefix, company_name=args.company_name)
     ensure_mca(pc, tenant_id, args)
     return outs

@@ -25,15 +25,17 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from pulumi.dynamic import CreateResult, DiffResult, ReadResult, UpdateResult
+from pulumi.dynamic import DiffResult
 
-from providers.base import BaseProvider
+from providers.base import BaseProvider, Created, Read, Updated
 from providers.clients import errors
 from providers.clients.graph import EXCHANGE_ONLINE_APP_ID, GraphClient
 from providers.clients.partner_center import PartnerCenterClient
 from providers.config import Settings
-from providers.m365_tenant import access, partner, tenant_settings
+from providers.m365_tenant.access import gdap_status, missing_permissions
 from providers.m365_tenant.args import M365TenantArgs
+from providers.m365_tenant.partner import ensure_partner_tenant, ensure_seats, licence_sku, live_seats, our_customer
+from providers.m365_tenant.tenant_settings import apply_settings, consent_drift, read_settings, sequencer_consent
 
 log = logging.getLogger(__name__)
 
@@ -60,15 +62,15 @@ class M365TenantProvider(BaseProvider[M365TenantArgs]):
         return super().diff(_id, olds, news)
 
     def drifted(self, olds: dict[str, Any], news: dict[str, Any]) -> bool:
-        return olds.get("domain_present") is False or tenant_settings.consent_drift(olds, news)
+        return olds.get("domain_present") is False or consent_drift(olds, news)
 
     # --- lifecycle -------------------------------------------------------------------------------------------------
 
-    def _create(self, args: M365TenantArgs, settings: Settings) -> CreateResult:
+    def _create(self, args: M365TenantArgs, settings: Settings) -> Created:
         outs = self._converge(settings, args, {})
-        return CreateResult(f"{outs['tenant_id']}/{args.domain}", outs)
+        return Created(f"{outs['tenant_id']}/{args.domain}", outs)
 
-    def _update(self, _id: str, olds: dict[str, Any], args: M365TenantArgs, settings: Settings) -> UpdateResult:
+    def _update(self, _id: str, olds: dict[str, Any], args: M365TenantArgs, settings: Settings) -> Updated:
         new = self.dump(args)
         if olds.get("licence") not in (None, args.licence):
             log.warning("update %s: licence %s -> %s: the old subscription keeps its seats (and its cost) until you "
@@ -76,34 +78,34 @@ class M365TenantProvider(BaseProvider[M365TenantArgs]):
         if any(olds.get(key) != new[key] for key in ("company_name", "address", "contact")):
             log.warning("update %s: company name, billing address and contact are used at tenant creation only; "
                         "Partner Center's billing profile is left unchanged", args.domain)
-        return UpdateResult(self._converge(settings, args, olds))
+        return Updated(self._converge(settings, args, olds))
 
-    def _read(self, id_: str, props: dict[str, Any], settings: Settings) -> ReadResult:
+    def _read(self, id_: str, props: dict[str, Any], settings: Settings) -> Read:
         # Not validated: after an earlier refresh the echoed inputs hold live values (0 seats, say).
         inputs = {key: props.get(key) for key in M365TenantArgs.model_fields}
         mode, name, tenant_id = props.get("mode"), props["domain"], props.get("tenant_id")
         if mode == "partner":
             inputs["tenant_id"] = None
         if not tenant_id:
-            return ReadResult("", {}, None)
+            return Read("", {}, None)
         graph = GraphClient(settings, tenant_id)
         try:
             graph.organization()
         except errors.NotFound:
             log.warning("read %s: tenant %s no longer exists", name, tenant_id)
-            return ReadResult("", {}, None)
+            return Read("", {}, None)
         live = dict(props)
         domain = graph.get_domain(name)
         live["domain_present"] = domain is not None
         live["domain_verified"] = bool(domain and domain.is_verified)
         if domain is not None and not domain.is_verified:
             live["verification_txt"] = graph.verification_txt(name)
-        seats = partner.live_seats(settings, tenant_id, str(mode), str(props.get("licence")))
+        seats = live_seats(settings, tenant_id, str(mode), str(props.get("licence")))
         if seats is not None:
             live["seats"] = seats
-        live.update(tenant_settings.read_settings(settings, graph, tenant_id))
+        live.update(read_settings(settings, graph, tenant_id))
         live.update(self._read_grants(settings, graph, props))
-        return ReadResult(id_, live, inputs)
+        return Read(id_, live, inputs)
 
     @staticmethod
     def _read_grants(settings: Settings, graph: GraphClient, props: dict[str, Any]) -> dict[str, Any]:
@@ -117,7 +119,7 @@ class M365TenantProvider(BaseProvider[M365TenantArgs]):
                             props["domain"], error)
         if props.get("gdap_relationship_id"):
             try:
-                live["gdap_status"] = access.gdap_status(settings, props["gdap_relationship_id"])
+                live["gdap_status"] = gdap_status(settings, props["gdap_relationship_id"])
             except errors.PermissionDenied as error:
                 log.warning("read %s: cannot read the GDAP relationship (%s); kept as recorded", props["domain"],
                             error)
@@ -161,23 +163,23 @@ class M365TenantProvider(BaseProvider[M365TenantArgs]):
                                 "admin_password": old.get("admin_password"),
                                 "gdap_relationship_id": None, "gdap_status": None}
         if args.mode == "partner":
-            outs.update(partner.ensure_partner_tenant(settings, pc, args, old))
+            outs.update(ensure_partner_tenant(settings, pc, args, old))
             customer_id: str | None = outs["tenant_id"]
         else:
             assert args.tenant_id
             outs["tenant_id"] = args.tenant_id
             outs["initial_domain"] = self._check_existing(settings, GraphClient(settings, args.tenant_id), args)
-            customer_id = partner.our_customer(pc, args.tenant_id)
+            customer_id = our_customer(pc, args.tenant_id)
         tenant_id = outs["tenant_id"]
         graph = GraphClient(settings, tenant_id)
         if customer_id is not None:
-            partner.ensure_seats(pc, customer_id, args)
+            ensure_seats(pc, customer_id, args)
         domain = graph.add_domain(args.domain)
         txt = graph.verification_txt(args.domain)
         # Seats we bought take a moment to show up in subscribedSkus; someone else's tenant must already have them.
-        sku_id = partner.licence_sku(settings, graph, tenant_id, args, wait=customer_id is not None)
-        tenant_settings.apply_settings(settings, graph, tenant_id, args)
-        consent = tenant_settings.sequencer_consent(settings, graph, tenant_id, args, old)
+        sku_id = licence_sku(settings, graph, tenant_id, args, wait=customer_id is not None)
+        apply_settings(settings, graph, tenant_id, args)
+        consent = sequencer_consent(settings, graph, tenant_id, args, old)
         return {**self.dump(args), **outs, "verification_txt": txt, "licence_sku_id": sku_id, "domain_present": True,
                 "domain_verified": domain.is_verified, "sequencer_consent": consent}
 
@@ -196,7 +198,7 @@ class M365TenantProvider(BaseProvider[M365TenantArgs]):
         if country and country != args.country:
             raise errors.Conflict(f"tenant {args.tenant_id} is located in {country}, not {args.country}: set country "
                                   f"to {country} (if residency allows it) or use another tenant", api="coldfleet")
-        missing = access.missing_permissions(graph, str(settings.client_id), GRAPH_PERMISSIONS)
+        missing = missing_permissions(graph, str(settings.client_id), GRAPH_PERMISSIONS)
         if missing:
             raise errors.PermissionDenied(
                 f"missing application permissions in tenant {args.tenant_id}: {', '.join(missing)}. An administrator "

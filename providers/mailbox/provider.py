@@ -22,10 +22,10 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, ReadResult, UpdateResult
+from pulumi.dynamic import CheckFailure, CheckResult
 
 from providers import passwords
-from providers.base import BaseProvider, has_unknown
+from providers.base import BaseProvider, Created, Read, Updated, has_unknown
 from providers.clients import errors
 from providers.clients.exchange import ExchangeClient
 from providers.clients.graph import GraphClient, GraphUser
@@ -64,7 +64,7 @@ class MailboxProvider(BaseProvider[MailboxArgs]):
     def drifted(self, olds: dict[str, Any], news: dict[str, Any]) -> bool:
         return olds.get("account_enabled") is False  # found disabled by read: update re-enables
 
-    def _create(self, args: MailboxArgs, settings: Settings) -> CreateResult:
+    def _create(self, args: MailboxArgs, settings: Settings) -> Created:
         graph = GraphClient(settings, args.tenant_id)
         password = passwords.generate()
         user = graph.find_user(args.upn)
@@ -81,9 +81,9 @@ class MailboxProvider(BaseProvider[MailboxArgs]):
                 self._adopt(graph, user, args, password)
         else:
             self._adopt(graph, user, args, password)
-        return CreateResult(user.id, self._converge(settings, graph, user, args, password, old={}))
+        return Created(user.id, self._converge(settings, graph, user, args, password, old={}))
 
-    def _update(self, id_: str, olds: dict[str, Any], args: MailboxArgs, settings: Settings) -> UpdateResult:
+    def _update(self, id_: str, olds: dict[str, Any], args: MailboxArgs, settings: Settings) -> Updated:
         graph = GraphClient(settings, args.tenant_id)
         user = graph.get_user(id_)
         if user is None:
@@ -93,9 +93,9 @@ class MailboxProvider(BaseProvider[MailboxArgs]):
         if not password:
             password = passwords.generate()
             graph.reset_password(user.id, password)
-        return UpdateResult(self._converge(settings, graph, user, args, password, old=olds))
+        return Updated(self._converge(settings, graph, user, args, password, old=olds))
 
-    def _read(self, id_: str, props: dict[str, Any], settings: Settings) -> ReadResult:
+    def _read(self, id_: str, props: dict[str, Any], settings: Settings) -> Read:
         # Not validated: after an earlier refresh the echoed inputs may hold live values (an empty licence, say).
         inputs = {key: props.get(key) for key in MailboxArgs.model_fields}
         tenant_id, upn = props["tenant_id"], mail_address(props["local_part"], props["domain"])
@@ -103,7 +103,7 @@ class MailboxProvider(BaseProvider[MailboxArgs]):
         user = graph.get_user(id_)
         if user is None:
             log.warning("read %s: user %s is gone; the next `up` creates it again", upn, id_)
-            return ReadResult("", {}, None)
+            return Read("", {}, None)
         live = dict(props)
         live.update(first_name=user.given_name or "", last_name=user.surname or "", display_name=user.display_name,
                     usage_location=user.usage_location or "", account_enabled=user.account_enabled)
@@ -118,7 +118,7 @@ class MailboxProvider(BaseProvider[MailboxArgs]):
             live.update(self._read_smtp_auth(ExchangeClient(settings, tenant_id), upn))
             if props.get("photo"):
                 read_photo(graph, user.id, props, live)
-        return ReadResult(id_, live, inputs)
+        return Read(id_, live, inputs)
 
     @staticmethod
     def _read_smtp_auth(exchange: ExchangeClient, upn: str) -> dict[str, Any]:

@@ -27,9 +27,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from pulumi.dynamic import CreateResult, ReadResult, UpdateResult
-
-from providers.base import BaseProvider
+from providers.base import BaseProvider, Created, Read, Updated
 from providers.clients.dns import ZoneInfo, authoritative_query, backend_for
 from providers.clients.errors import BadRequest, ClientError, Conflict, NotFound, OwnershipConflict
 from providers.clients.registrar import Registrar, Registration, registrar_for
@@ -48,27 +46,27 @@ class SendingDomainProvider(BaseProvider[SendingDomainArgs]):
 
     # -- lifecycle -------------------------------------------------------------------------------------------------
 
-    def _create(self, args: SendingDomainArgs, settings: Settings) -> CreateResult:
-        return CreateResult(args.domain, self._converge(settings, args, ours=False))
+    def _create(self, args: SendingDomainArgs, settings: Settings) -> Created:
+        return Created(args.domain, self._converge(settings, args, ours=False))
 
-    def _update(self, _id: str, olds: dict[str, Any], args: SendingDomainArgs, settings: Settings) -> UpdateResult:
+    def _update(self, _id: str, olds: dict[str, Any], args: SendingDomainArgs, settings: Settings) -> Updated:
         # A registration we recorded as ours stays ours even when its nameservers drifted or the key expired.
         ours = bool(olds.get("registered")) and olds.get("registrar") == "namecom"
-        return UpdateResult(self._converge(settings, args, ours=ours))
+        return Updated(self._converge(settings, args, ours=ours))
 
     def drifted(self, olds: dict[str, Any], news: dict[str, Any]) -> bool:
         # The registrar no longer points at our zone; an update re-points it.
         return olds.get("delegated") is False and news.get("registrar") == "namecom"
 
-    def _read(self, id_: str, props: dict[str, Any], settings: Settings) -> ReadResult:
+    def _read(self, id_: str, props: dict[str, Any], settings: Settings) -> Read:
         args = self.parse(props)
         zone = backend_for(settings, args.dns_backend).find_zone(args.domain)
         if zone is None:
             log.info("read: zone %s is gone", args.domain)
-            return ReadResult("", {})
+            return Read("", {})
         reg = registrar_for(settings, "namecom").get(args.domain) if args.registrar == "namecom" else None
         inputs = self.dump(args)
-        return ReadResult(id_, self._outputs(settings, args, zone, reg), inputs)
+        return Read(id_, self._outputs(settings, args, zone, reg), inputs)
 
     def _delete(self, _id: str, props: dict[str, Any], settings: Settings) -> None:
         args = self.parse(props)

@@ -15,6 +15,7 @@ from providers.clients.errors import NotFound, OwnershipConflict
 from providers.clients.registrar import registrar_for
 from providers.sending_domain import RegistrationRefused, SendingDomainProvider, idempotency_key
 from providers.sending_domain import provider as sending_domain
+from providers.types import normalise_domain
 from sandbox.testing import SandboxHandle
 
 
@@ -107,8 +108,7 @@ def test_check_normalises_and_tolerates_unknowns() -> None:
     ],
 )
 def test_check_spells_idn_as_punycode_like_the_spec(given: str, expected: str) -> None:
-    from components.spec import normalise_domain
-
+    """The spec (components.spec) validates domains with this very function."""
     result = SendingDomainProvider().check({}, props(given))
     assert result.failures == [] and result.inputs["domain"] == expected == normalise_domain(given)
 
