@@ -2,11 +2,13 @@
 
 The engine stores each dynamic resource's provider pickled by reference (`providers.mailbox.MailboxProvider`, ...).
 `fixtures/old_layout_state.json` was exported from a stack `up`-ed with the flat modules (the commit is in
-`fixtures/old_layout_stack.yaml`); imported into a fresh stack, it must preview with no changes: the stored providers
-unpickle under their old paths, and diff compares inputs without calling any API.
+`fixtures/old_layout_stack.yaml`); the stored providers must unpickle under their old paths, and imported into a
+fresh stack the state must preview with no changes (diff compares inputs without calling any API).
 
-Not tested: `destroy` of that state. This sandbox never held the old tenant, and a token request for a tenant that
-does not exist fails authentication, which delete rightly does not take for "gone".
+Destroy: the SendingDomain and AuthRecords of that state are destroyed by their stored (old-path) providers with the
+new code, and delete tolerates what is gone (this sandbox never held the old zone or tenant). The Mailbox and
+M365Tenant are left out of that stack: a token request for a tenant that does not exist fails authentication, which
+delete rightly does not take for "gone".
 """
 
 from __future__ import annotations
@@ -15,9 +17,11 @@ import base64
 import importlib
 import json
 import re
+import shutil
 from pathlib import Path
 from typing import Any
 
+import dill
 import pytest
 import yaml
 from pulumi import automation as auto
@@ -35,6 +39,25 @@ OLD_PROVIDERS = {
     "AuthRecords": "providers.auth_records",
     "Mailbox": "providers.mailbox",
 }
+
+
+def stored_blob(resource: dict[str, Any]) -> bytes:
+    return base64.b64decode(json.loads(resource["inputs"]["__provider"]["plaintext"]))
+
+
+def without(deployment: dict[str, Any], kinds: set[str]) -> dict[str, Any]:
+    """The deployment without the resources of `kinds`, and without every reference to them."""
+    gone = {r["urn"] for r in deployment["resources"] if r["type"].rsplit(":", 1)[1] in kinds}
+    kept = []
+    for resource in deployment["resources"]:
+        if resource["urn"] in gone:
+            continue
+        resource = dict(resource)
+        resource["dependencies"] = [u for u in resource.get("dependencies") or [] if u not in gone]
+        resource["propertyDependencies"] = {k: [u for u in v if u not in gone]
+                                            for k, v in (resource.get("propertyDependencies") or {}).items()}
+        kept.append(resource)
+    return {**deployment, "resources": kept}
 
 
 def engine_env(sandbox: Any) -> dict[str, str]:
@@ -73,7 +96,7 @@ def stored_provider_modules(deployment: dict[str, Any]) -> dict[str, set[str]]:
     for resource in deployment["resources"]:
         if not resource["type"].startswith("pulumi-python:dynamic/"):
             continue
-        blob = base64.b64decode(json.loads(resource["inputs"]["__provider"]["plaintext"]))
+        blob = stored_blob(resource)
         names = {m.decode() for m in re.findall(rb"providers\.[a-z_0-9.]+", blob)}
         found.setdefault(resource["type"].rsplit(":", 1)[1], set()).update(names)
     return found
@@ -89,6 +112,15 @@ def test_fixture_pickles_the_old_module_paths() -> None:
         assert provider.__name__ == f"{kind}Provider" and resource.__name__ == kind
 
 
+def test_stored_providers_unpickle_as_the_engine_does() -> None:
+    """The provider server loads `__provider` with dill; each old blob yields the face's class."""
+    for resource in json.loads(STATE.read_text())["resources"]:
+        if resource["type"].startswith("pulumi-python:dynamic/"):
+            kind = resource["type"].rsplit(":", 1)[1]
+            provider = dill.loads(stored_blob(resource))
+            assert type(provider) is getattr(importlib.import_module(OLD_PROVIDERS[kind]), f"{kind}Provider")
+
+
 def test_old_state_previews_with_no_changes(sandbox: Any, old_stack: auto.Stack) -> None:
     ops: dict[str, str] = {}
 
@@ -102,3 +134,20 @@ def test_old_state_previews_with_no_changes(sandbox: Any, old_stack: auto.Stack)
     assert len(ops) == 5 and set(ops.values()) == {"same"}, ops
     assert set(result.change_summary) == {"same"}, result.change_summary
     assert sandbox.admin_state()["requests"] == before  # the diff asked no API
+
+
+def test_old_domain_and_records_destroy_with_the_new_code(sandbox: Any, project_dir: Path,
+                                                           tmp_path_factory: pytest.TempPathFactory,
+                                                           old_stack: auto.Stack) -> None:
+    project = tmp_path_factory.mktemp("old-destroy")
+    for name in ("Pulumi.yaml", "Pulumi.dev.yaml"):
+        shutil.copy(project_dir / name, project / name)  # old_stack wrote the old salt and fleet there
+    stack = open_stack(target("dev", project), extra_env=engine_env(sandbox))
+    deployment = without(json.loads(STATE.read_text()), {"Mailbox", "M365Tenant"})
+    stack.import_stack(auto.Deployment(version=3, deployment=deployment))
+    result = stack.destroy()
+    assert result.summary.result == "succeeded"
+    changes = {getattr(op, "value", op): n for op, n in (result.summary.resource_changes or {}).items()}
+    assert changes.get("delete", 0) >= 2
+    left = [r["type"] for r in dict(stack.export_stack().deployment or {}).get("resources") or []]
+    assert not any(kind.startswith("pulumi-python:dynamic/") for kind in left), left
