@@ -11,6 +11,7 @@ implement `_create(args, settings)`, `_update(id, olds, args, settings)`, `_read
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, Generic, TypeVar
 
@@ -128,12 +129,14 @@ class ResourceFailed(Exception):
 
 
 _FAILED: dict[type[BaseException], type[ResourceFailed]] = {}
+_FAILED_LOCK = threading.Lock()  # the provider server runs operations on a thread pool
 
 
 def _failed_class(cls: type[BaseException]) -> type[ResourceFailed]:
-    if cls not in _FAILED:  # a benign race: two threads build equal classes, one wins
-        _FAILED[cls] = type(cls.__name__, (ResourceFailed, cls), {"__module__": cls.__module__})
-    return _FAILED[cls]
+    with _FAILED_LOCK:
+        if cls not in _FAILED:
+            _FAILED[cls] = type(cls.__name__, (ResourceFailed, cls), {"__module__": cls.__module__})
+        return _FAILED[cls]
 
 
 def one_line(kind: str, key: str, error: Exception) -> str:

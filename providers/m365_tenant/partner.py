@@ -18,6 +18,7 @@ from providers.config import Settings
 from providers.m365_tenant.access import ensure_gdap
 from providers.m365_tenant.args import M365TenantArgs
 from providers.poll import until_found
+from providers.types import mail_address
 
 log = logging.getLogger(__name__)
 
@@ -131,7 +132,7 @@ def licence_sku(settings: Settings, graph: GraphClient, tenant_id: str, args: M3
 def admin_upn(username: str | None, initial_domain: str) -> str | None:
     if not username:
         return None
-    return username if "@" in username else f"{username}@{initial_domain}"
+    return username if "@" in username else mail_address(username, initial_domain)
 
 
 def our_customer(pc: PartnerCenterClient, tenant_id: str) -> str | None:
