@@ -1,23 +1,43 @@
-"""What every coldfleet dynamic provider shares: pydantic-backed `check`, an explicit `diff`, number normalisation.
+"""What every coldfleet dynamic provider shares: typed parsing, `check` and an explicit `diff`, and the lifecycle as
+template methods that turn any failure into one line a user can act on.
 
 Pulumi's defaults are traps (`diff` returning "unknown" compares `__provider` too; `check` echoes anything), so each
-provider declares its input model, the keys it diffs, and which of those keys force a replacement.
+provider declares its input model, the keys it diffs, and which of those keys force a replacement. Subclasses
+implement `_create(args, settings)`, `_update(id, olds, args, settings)`, `_read(id, props, settings)` and
+`_delete(id, props, settings)`; the public methods parse and normalise first and wrap what escapes (contract 5):
+`coldfleet: Mailbox anna@alpha.com: [graph 403 Authorization_RequestDenied] <message>. Next: <hint>`.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
-from typing import Any, ClassVar
+import threading
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar, Generic, TypeVar
 
 from pulumi import runtime
-from pulumi.dynamic import CheckFailure, CheckResult, ConfigureRequest, DiffResult, ResourceProvider
+from pulumi.dynamic import (
+    CheckFailure,
+    CheckResult,
+    ConfigureRequest,
+    CreateResult,
+    DiffResult,
+    ReadResult,
+    ResourceProvider,
+    UpdateResult,
+)
 from pulumi.output import Unknown
 from pydantic import BaseModel, ValidationError
 
 from providers import config
+from providers import log as provider_log
+from providers.config import Settings
 
 log = logging.getLogger(__name__)
+
+ArgsT = TypeVar("ArgsT", bound=BaseModel)
+R = TypeVar("R")
+UNKNOWN = runtime.rpc.UNKNOWN  # the wire form of a value other resources have not produced yet (preview)
 
 
 def normalise(value: Any) -> Any:
@@ -31,9 +51,6 @@ def normalise(value: Any) -> Any:
     return value
 
 
-UNKNOWN = runtime.rpc.UNKNOWN  # the wire form of a value other resources have not produced yet (preview)
-
-
 def has_unknown(value: Any) -> bool:
     """True for the wire string and for `pulumi.output.Unknown`, which is what the dynamic provider server hands
     Check and Diff (it deserializes with keep_unknowns=True)."""
@@ -44,6 +61,14 @@ def has_unknown(value: Any) -> bool:
     if isinstance(value, list | tuple):
         return any(has_unknown(v) for v in value)
     return False
+
+
+def lookup(props: Mapping[str, Any], path: str) -> Any:
+    """The value at a dotted property path (`address.country`), None when absent."""
+    value: Any = props
+    for part in path.split("."):
+        value = value.get(part) if isinstance(value, Mapping) else None
+    return value
 
 
 def failures_from(error: ValidationError, props: Mapping[str, Any] | None = None) -> list[CheckFailure]:
@@ -61,25 +86,114 @@ def failures_from(error: ValidationError, props: Mapping[str, Any] | None = None
     return out
 
 
-class BaseProvider(ResourceProvider):
-    """Template for our providers. Subclasses set ARGS, DIFF_KEYS, REPLACE_KEYS and implement the lifecycle."""
+# ---- results whose outputs are always there ----------------------------------------------------------------------
 
-    ARGS: ClassVar[type[BaseModel]]
+
+class Created(CreateResult):
+    """A CreateResult that always carries outputs (the SDK types them Optional)."""
+
+    outs: dict[str, Any]
+
+    def __init__(self, id_: str, outs: dict[str, Any]) -> None:
+        super().__init__(id_, outs)
+
+
+class Updated(UpdateResult):
+    outs: dict[str, Any]
+
+    def __init__(self, outs: dict[str, Any]) -> None:
+        super().__init__(outs)
+
+
+class Read(ReadResult):
+    """A ReadResult with outputs (`{}` and id "" when the object is gone) and the inputs to record, if any."""
+
+    id: str
+    outs: dict[str, Any]
+
+    def __init__(self, id_: str, outs: dict[str, Any], inputs: dict[str, Any] | None = None) -> None:
+        super().__init__(id_, outs, inputs)
+
+
+# ---- one-line failures -------------------------------------------------------------------------------------------
+
+
+class ResourceFailed(Exception):
+    """Mixed into a subclass of the original exception's class, so `except errors.Conflict` and the error's
+    `args`, `status`, `code` and `api` still hold; only `str()` changes, to the one line the CLI shows."""
+
+    line: str
+
+    def __str__(self) -> str:
+        return self.line
+
+
+_FAILED: dict[type[BaseException], type[ResourceFailed]] = {}
+_FAILED_LOCK = threading.Lock()  # the provider server runs operations on a thread pool
+
+
+def _failed_class(cls: type[BaseException]) -> type[ResourceFailed]:
+    with _FAILED_LOCK:
+        if cls not in _FAILED:
+            _FAILED[cls] = type(cls.__name__, (ResourceFailed, cls), {"__module__": cls.__module__})
+        return _FAILED[cls]
+
+
+def one_line(kind: str, key: str, error: Exception) -> str:
+    """`coldfleet: <kind> <key>: <the error's own text>. Next: <hint>` on one line."""
+    text = " ".join(str(error).split()) or type(error).__name__
+    hint = getattr(error, "hint", None)
+    return f"coldfleet: {kind} {key}: {text}" + (f". Next: {hint}" if hint else "")
+
+
+def resource_failed(kind: str, key: str, error: Exception) -> Exception:
+    """The same error as a ResourceFailed whose text is the one line; the error itself if it already is one."""
+    if isinstance(error, ResourceFailed):
+        return error
+    failed = _failed_class(type(error))
+    wrapped: Any = Exception.__new__(failed)
+    wrapped.args = error.args
+    wrapped.__dict__.update(error.__dict__)
+    wrapped.line = one_line(kind, key, error)
+    return wrapped  # type: ignore[no-any-return]
+
+
+# ---- the template ------------------------------------------------------------------------------------------------
+
+
+class BaseProvider(ResourceProvider, Generic[ArgsT]):
+    """Subclasses set ARGS, KIND, DIFF_KEYS, REPLACE_KEYS and implement the underscore lifecycle hooks."""
+
+    ARGS: type[ArgsT]
+    KIND: ClassVar[str] = "Resource"
     DIFF_KEYS: ClassVar[tuple[str, ...]] = ()
     REPLACE_KEYS: ClassVar[tuple[str, ...]] = ()
-    # Keys that are delete-before-replace because the remote name collides (the same domain, the same UPN).
+    # Replacements delete first because the remote name collides (the same domain, the same UPN).
     DELETE_BEFORE_REPLACE: ClassVar[bool] = True
 
     def configure(self, req: ConfigureRequest) -> None:
+        provider_log.install()
         config.load(req.config.get)
 
-    def parse(self, props: Mapping[str, Any]) -> Any:
+    def parse(self, props: Mapping[str, Any]) -> ArgsT:
         """Validated, normalised inputs (raises pydantic's ValidationError)."""
         return self.ARGS.model_validate(normalise(dict(props)))
 
+    def dump(self, args: BaseModel) -> dict[str, Any]:
+        """The input dict as the state holds it (aliases such as `dmarc.t`)."""
+        return dict(args.model_dump(mode="json", by_alias=True))
+
     def inputs(self, props: Mapping[str, Any]) -> dict[str, Any]:
         """The normalised input dict, as echoed into outputs."""
-        return dict(self.parse(props).model_dump(mode="json"))
+        return self.dump(self.parse(props))
+
+    def key(self, props: Mapping[str, Any]) -> str:
+        """The natural key a user knows the resource by (in error messages)."""
+        return str(props.get("domain") or "?")
+
+    def problems(self, args: ArgsT) -> list[tuple[str, str]]:
+        """Hook: failures across fields, as (property path, reason); a path still unknown at preview is skipped."""
+        return []
 
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         clean = normalise(news)
@@ -87,7 +201,9 @@ class BaseProvider(ResourceProvider):
             model = self.ARGS.model_validate(clean)
         except ValidationError as error:
             return CheckResult(clean, failures_from(error, clean))
-        return CheckResult(model.model_dump(mode="json"), [])
+        failures = [CheckFailure(path, why) for path, why in self.problems(model)
+                    if not has_unknown(lookup(clean, path))]
+        return CheckResult(clean if failures else self.dump(model), failures)
 
     def drifted(self, olds: dict[str, Any], news: dict[str, Any]) -> bool:
         """Hook: the live state a refresh recorded in `olds` is off although the inputs are unchanged.
@@ -107,3 +223,35 @@ class BaseProvider(ResourceProvider):
             stables=[k for k in self.DIFF_KEYS if k not in changed],
             delete_before_replace=self.DELETE_BEFORE_REPLACE and bool(replaces),
         )
+
+    # -- lifecycle: parse, run the hook, one line on failure -------------------------------------------------------
+
+    def _guard(self, props: Mapping[str, Any], step: Callable[[], R]) -> R:
+        try:
+            return step()
+        except Exception as error:
+            raise resource_failed(self.KIND, self.key(props), error) from error
+
+    def create(self, props: dict[str, Any]) -> Created:
+        return self._guard(props, lambda: self._create(self.parse(props), config.current()))
+
+    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> Updated:
+        return self._guard(news, lambda: self._update(id_, normalise(olds), self.parse(news), config.current()))
+
+    def read(self, id_: str, props: dict[str, Any]) -> Read:
+        return self._guard(props, lambda: self._read(id_, normalise(props), config.current()))
+
+    def delete(self, id_: str, props: dict[str, Any]) -> None:
+        self._guard(props, lambda: self._delete(id_, normalise(props), config.current()))
+
+    def _create(self, args: ArgsT, settings: Settings) -> Created:
+        raise NotImplementedError
+
+    def _update(self, id_: str, olds: dict[str, Any], args: ArgsT, settings: Settings) -> Updated:
+        raise NotImplementedError
+
+    def _read(self, id_: str, props: dict[str, Any], settings: Settings) -> Read:
+        raise NotImplementedError
+
+    def _delete(self, id_: str, props: dict[str, Any], settings: Settings) -> None:
+        raise NotImplementedError

@@ -11,7 +11,6 @@ from providers.dmarc import (
     build_dmarc,
     build_spf,
     is_spf,
-    txt_strings,
     validate_dmarc,
     validate_rua,
     validate_spf,
@@ -84,12 +83,6 @@ def test_rua_must_be_one_mailto(uri: str) -> None:
 
 def test_rua_ok() -> None:
     assert validate_rua("mailto:dmarc@acme-reports.com") == "mailto:dmarc@acme-reports.com"
-
-
-def test_txt_strings_split_at_255_bytes() -> None:
-    pieces = txt_strings("a" * 600)
-    assert [len(p) for p in pieces] == [255, 255, 90]
-    assert txt_strings("") == [b""]
 
 
 def test_is_spf() -> None:

@@ -12,8 +12,10 @@ import pytest
 from providers import config
 from providers.base import UNKNOWN
 from providers.clients import errors
+from providers.clients.graph import GraphClient
 from providers.config import Settings
-from providers.m365_tenant import M365Tenant, M365TenantProvider
+from providers.m365_tenant import GRAPH_PERMISSIONS, M365Tenant, M365TenantProvider
+from providers.m365_tenant.access import GDAP_ROLES, gdap_name
 
 ADDRESS = {"first_name": "Anna", "last_name": "Keller", "address_line1": "1 Main St", "city": "Springfield",
            "state": "IL", "postal_code": "62701", "country": "US"}
@@ -21,6 +23,7 @@ CONTACT = {"first_name": "Anna", "last_name": "Keller", "email": "ops@acme.examp
 SEQUENCER = "6a2b8f0e-1c3d-4e5f-8a9b-0c1d2e3f4a5b"  # a sequencer's multi-tenant app (appId)
 SCOPES = ["IMAP.AccessAsUser.All", "SMTP.Send"]
 EXCHANGE_ONLINE = "00000002-0000-0ff1-ce00-000000000000"
+GRAPH_APP = "00000003-0000-0000-c000-000000000000"
 
 
 def inputs(**over: Any) -> dict[str, Any]:
@@ -146,7 +149,7 @@ def test_resource_marks_admin_password_secret(monkeypatch: pytest.MonkeyPatch) -
         captured.update(provider=provider, name=name, props=props, opts=opts)
 
     monkeypatch.setattr(pulumi.dynamic.Resource, "__init__", fake_init)
-    M365Tenant("t.test", inputs(), opts=pulumi.ResourceOptions(protect=True))
+    M365Tenant("t.test", **inputs(), opts=pulumi.ResourceOptions(protect=True))
     assert M365Tenant._resource_type_name == "dynamic/coldfleet:M365Tenant"
     assert isinstance(captured["provider"], M365TenantProvider)
     assert captured["opts"].additional_secret_outputs == ["admin_password"] and captured["opts"].protect
@@ -403,3 +406,95 @@ def test_sequencer_change_and_removal_revoke(online: Any) -> None:
     with_app = provider.update(created.id, removed, news).outs
     provider.delete(created.id, with_app)  # destroy keeps the tenant, and the consent with it
     assert consent_grants(online, tenant_id) == {SEQUENCER: "IMAP.AccessAsUser.All SMTP.Send"}
+
+
+# --- access: the existing-tenant permission check (appRoleAssignments) and the GDAP relationship (partner mode) ---
+
+
+@pytest.fixture()
+def online_gdap(sandbox: Any) -> Iterator[Any]:
+    config.use(sandbox.settings)
+    yield sandbox
+    sandbox._post("/settings", {"gdap_approval_delay_s": 0.0})
+
+
+def partner_tenant(provider: M365TenantProvider) -> dict[str, Any]:
+    outs: dict[str, Any] = provider.create(provider.check({}, inputs(seats=1)).inputs).outs
+    return outs
+
+
+def relationships(sandbox: Any) -> dict[str, dict[str, Any]]:
+    partner = sandbox.credentials["partner_tenant_id"]
+    rels: dict[str, dict[str, Any]] = sandbox.admin_state()["world"]["tenants"][partner]["gdap_relationships"]
+    return rels
+
+
+# --- existing tenants: application permissions --------------------------------------------------------------------
+
+
+def test_app_permissions_are_read_from_app_role_assignments(online_gdap: Any) -> None:
+    owner = partner_tenant(M365TenantProvider())
+    held = GraphClient(online_gdap.settings, owner["tenant_id"]).app_permissions(online_gdap.settings.client_id)
+    assert held is not None and set(GRAPH_PERMISSIONS) <= set(held[GRAPH_APP])
+    assert GraphClient(online_gdap.settings, owner["tenant_id"]).app_permissions(str(uuid.uuid4())) is None
+
+
+def test_existing_mode_lists_exactly_the_missing_permissions(online_gdap: Any) -> None:
+    provider = M365TenantProvider()
+    tenant_id = partner_tenant(provider)["tenant_id"]
+    removed = online_gdap._post(f"/tenants/{tenant_id}/app-roles",
+                           {"remove": ["Exchange.ManageAsApp", "Domain.ReadWrite.All", "MailboxSettings.ReadWrite"]})
+    assert "Domain.ReadWrite.All" not in removed["app_roles"]
+    news = provider.check({}, inputs(seats=1, mode="existing", tenant_id=tenant_id, domain_prefix=None)).inputs
+    with pytest.raises(errors.PermissionDenied) as caught:
+        provider.create(news)
+    assert caught.value.args[0].startswith(f"missing application permissions in tenant {tenant_id}: "
+                                           "Domain.ReadWrite.All, MailboxSettings.ReadWrite, Exchange.ManageAsApp. ")
+    assert online_gdap.settings.client_secret not in str(caught.value)
+    tenant = online_gdap.admin_state()["world"]["tenants"][tenant_id]
+    assert news["domain"] not in tenant["domains"]  # failed before any write
+
+    online_gdap._post(f"/tenants/{tenant_id}/app-roles",
+                 {"add": ["Exchange.ManageAsApp", "Domain.ReadWrite.All", "MailboxSettings.ReadWrite"]})
+    outs = provider.create(news).outs  # all present: proceeds
+    assert outs["tenant_id"] == tenant_id and outs["gdap_relationship_id"] is None and outs["gdap_status"] is None
+    assert news["domain"] in online_gdap.admin_state()["world"]["tenants"][tenant_id]["domains"]
+
+
+def test_admin_route_rejects_unknown_permissions(online_gdap: Any) -> None:
+    tenant_id = online_gdap.credentials["partner_tenant_id"]
+    resp = online_gdap.admin.post(f"/tenants/{tenant_id}/app-roles", json={"remove": ["Nope.All"]})
+    assert resp.status_code == 400 and "Nope.All" in resp.text
+
+
+# --- partner mode: GDAP -------------------------------------------------------------------------------------------
+
+
+def test_gdap_requested_once_and_approved_out_of_band(online_gdap: Any) -> None:
+    online_gdap._post("/settings", {"gdap_approval_delay_s": 3600.0})  # the customer's admin has not approved yet
+    provider = M365TenantProvider()
+    news = provider.check({}, inputs(seats=1)).inputs
+    created = provider.create(news)
+    outs = created.outs
+    assert outs["gdap_status"] == "approvalPending" and outs["gdap_relationship_id"]
+    rel = relationships(online_gdap)[outs["gdap_relationship_id"]]
+    assert rel["display_name"] == gdap_name(news["domain_prefix"]) and len(rel["display_name"]) <= 50
+    assert rel["customer_tenant_id"] == outs["tenant_id"] and rel["customer_display_name"] == "Acme Outbound"
+    assert rel["role_ids"] == list(GDAP_ROLES.values())
+    assert (rel["duration"], rel["auto_extend_duration"]) == ("P730D", "P180D")  # ISO 8601 on the wire
+    assert [r["action"] for r in rel["requests"]] == ["lockForApproval"]
+
+    count = len(relationships(online_gdap))
+    again = provider.create(news).outs  # the engine lost the first result: found by displayName, not re-requested
+    assert again["gdap_relationship_id"] == outs["gdap_relationship_id"] and again["gdap_status"] == "approvalPending"
+    assert len(relationships(online_gdap)) == count
+    assert len(relationships(online_gdap)[outs["gdap_relationship_id"]]["requests"]) == 1
+
+    assert provider.read(created.id, outs).outs["gdap_status"] == "approvalPending"
+    online_gdap._post("/settings", {"gdap_approval_delay_s": 0.0})  # the customer's admin approves
+    live = provider.read(created.id, outs).outs
+    assert live["gdap_status"] == "active" and live["gdap_relationship_id"] == outs["gdap_relationship_id"]
+    assert not provider.diff(created.id, live, news).changes
+    updated = provider.update(created.id, live, {**news, "seats": 2}).outs
+    assert updated["gdap_status"] == "active" and updated["gdap_relationship_id"] == outs["gdap_relationship_id"]
+    assert len(relationships(online_gdap)) == count

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 
-from providers import config, sending_domain
+from providers import config
 from providers.base import UNKNOWN
 from providers.clients.dns import backend_for
 from providers.clients.errors import NotFound, OwnershipConflict
 from providers.clients.registrar import registrar_for
 from providers.sending_domain import RegistrationRefused, SendingDomainProvider, idempotency_key
+from providers.sending_domain import provider as sending_domain
+from providers.types import normalise_domain
 from sandbox.testing import SandboxHandle
 
 
@@ -43,6 +45,16 @@ def namecom_domain(sandbox: SandboxHandle, domain: str) -> dict[str, Any] | None
         if d["domainName"] == domain:
             return dict(d)
     return None
+
+
+def registered_outside(sandbox: SandboxHandle, nameservers: list[str], key: Callable[[str], str]) -> str:
+    """A fresh domain registered straight at Name.com (not through the provider), with `key(domain)`."""
+    domain = unique()
+    registrar = registrar_for(sandbox.settings, "namecom")
+    price = registrar.check(domain).price
+    assert price is not None
+    registrar.register(domain, price=price, nameservers=nameservers, idempotency_key=key(domain))
+    return domain
 
 
 # -- check and diff: no API call ------------------------------------------------------------------------------------
@@ -96,8 +108,7 @@ def test_check_normalises_and_tolerates_unknowns() -> None:
     ],
 )
 def test_check_spells_idn_as_punycode_like_the_spec(given: str, expected: str) -> None:
-    from components.spec import normalise_domain
-
+    """The spec (components.spec) validates domains with this very function."""
     result = SendingDomainProvider().check({}, props(given))
     assert result.failures == [] and result.inputs["domain"] == expected == normalise_domain(given)
 
@@ -196,12 +207,7 @@ def test_create_twice_buys_once(sandbox: SandboxHandle, provider: SendingDomainP
 
 def test_crash_after_purchase_replays_and_repoints(sandbox: SandboxHandle, provider: SendingDomainProvider) -> None:
     """Bought with our key but the nameservers never got set (crash): the retry adopts it and points it at the zone."""
-    domain = unique()
-    registrar = registrar_for(sandbox.settings, "namecom")
-    price = registrar.check(domain).price
-    assert price is not None
-    registrar.register(domain, price=price, nameservers=["ns1.name.com", "ns2.name.com"],
-                       idempotency_key=idempotency_key(domain))
+    domain = registered_outside(sandbox, ["ns1.name.com", "ns2.name.com"], idempotency_key)
     outs = out_of(provider.create(props(domain)))
     assert outs["registered"] and outs["delegated"]
     reg = namecom_domain(sandbox, domain)
@@ -209,12 +215,8 @@ def test_crash_after_purchase_replays_and_repoints(sandbox: SandboxHandle, provi
 
 
 def test_foreign_registration_is_not_adopted(sandbox: SandboxHandle, provider: SendingDomainProvider) -> None:
-    domain = unique()
-    registrar = registrar_for(sandbox.settings, "namecom")
-    price = registrar.check(domain).price
-    assert price is not None
-    registrar.register(domain, price=price, nameservers=["ns1.elsewhere.net", "ns2.elsewhere.net"],
-                       idempotency_key="someone-else-" + uuid.uuid4().hex)
+    domain = registered_outside(sandbox, ["ns1.elsewhere.net", "ns2.elsewhere.net"],
+                                lambda _domain: "someone-else-" + uuid.uuid4().hex)
     with pytest.raises(OwnershipConflict, match="did not register it"):
         provider.create(props(domain))
     reg = namecom_domain(sandbox, domain)

@@ -16,133 +16,60 @@ they cost money and are hard to get back. `release_registration_on_destroy` only
 `delete_zone_on_destroy` must be set explicitly to drop the zone.
 
 check refuses, offline, a name that is not a valid domain (IDN → punycode with IDNA 2008/UTS 46, the same
-normalisation as the fleet spec: `providers.names`) and, when `brand_domain` (the client's primary domain) is given, a
+normalisation as the fleet spec: `providers.types`) and, when `brand_domain` (the client's primary domain) is given, a
 domain equal to it, under it or above it. `brand_domain` is a guard on the input, not part of the resource's state: it
 is not a diff key, so adding it to stacks created before it existed, or a changed brand domain, shows no change and
-never replaces a domain (it is echoed into the outputs on the next update).
+never replaces a domain (it is echoed into the outputs on the next update). The inputs and the price rules: args.py.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
-from typing import Any, ClassVar, Literal
+from typing import Any
 
-import pulumi
-from pulumi.dynamic import CreateResult, ReadResult, Resource, UpdateResult
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
-
-from providers import config
-from providers.base import BaseProvider
+from providers.base import BaseProvider, Created, Read, Updated
 from providers.clients.dns import ZoneInfo, authoritative_query, backend_for
 from providers.clients.errors import BadRequest, ClientError, Conflict, NotFound, OwnershipConflict
-from providers.clients.registrar import Availability, Registrar, Registration, registrar_for
+from providers.clients.registrar import Registrar, Registration, registrar_for
 from providers.config import Settings
-from providers.names import DomainName, is_under
+from providers.sending_domain.args import SendingDomainArgs, idempotency_key, purchase_price, same_nameservers
 
 log = logging.getLogger(__name__)
 
 
-class SendingDomainArgs(BaseModel):
-    """`brand_domain` is declared before `domain` so the domain's validator can see it (pydantic validates in field
-    order) and the refusal names `domain`, the field to fix."""
-
-    model_config = ConfigDict(extra="ignore")
-
-    brand_domain: DomainName | None = None
-    domain: DomainName
-    dns_backend: Literal["cloudflare", "rfc2136"]
-    registrar: Literal["namecom", "byo"]
-    max_price: float | None = Field(default=None, gt=0)
-    delete_zone_on_destroy: bool = False
-    release_registration_on_destroy: bool = False
-
-    @field_validator("domain")
-    @classmethod
-    def _not_the_brand(cls, value: str, info: ValidationInfo) -> str:
-        brand = info.data.get("brand_domain")
-        if brand and (is_under(value, brand) or is_under(brand, value)):
-            raise ValueError(f"{value} is the brand domain {brand} or shares it: never send cold email from it")
-        return value
-
-
-class RegistrationRefused(RuntimeError):
-    """We will not buy this domain (unavailable, too expensive, premium without a ceiling)."""
-
-
-def idempotency_key(domain: str) -> str:
-    """The same key for every attempt to register `domain`: Name.com replays the first order for it."""
-    return "coldfleet-" + hashlib.sha256(f"coldfleet:register:{domain}".encode()).hexdigest()[:40]
-
-
-def same_nameservers(a: tuple[str, ...] | list[str], b: tuple[str, ...] | list[str]) -> bool:
-    def norm(names: tuple[str, ...] | list[str]) -> set[str]:
-        return {n.strip().rstrip(".").lower() for n in names}
-
-    return norm(a) == norm(b)
-
-
-def purchase_price(args: SendingDomainArgs, avail: Availability) -> float:
-    """The exact price to pay, or RegistrationRefused saying why not."""
-    domain = args.domain
-    if not avail.purchasable:
-        raise RegistrationRefused(
-            f"{domain} is not available for registration (registered by someone else?); "
-            "use registrar: byo if you own it at another registrar"
-        )
-    if avail.price is None:
-        raise RegistrationRefused(f"the registrar gave no price for {domain}; refusing to buy blind")
-    if avail.premium and args.max_price is None:
-        raise RegistrationRefused(
-            f"{domain} is a premium domain at {avail.price:.2f}; set max_price to at least that to buy it"
-        )
-    if args.max_price is not None and avail.price > args.max_price:
-        raise RegistrationRefused(f"{domain} costs {avail.price:.2f}, above max_price {args.max_price:.2f}")
-    return avail.price
-
-
-class SendingDomainProvider(BaseProvider):
-    ARGS: ClassVar[type[BaseModel]] = SendingDomainArgs
-    DIFF_KEYS: ClassVar[tuple[str, ...]] = (
-        "domain",
-        "dns_backend",
-        "registrar",
-        "max_price",
-        "delete_zone_on_destroy",
-        "release_registration_on_destroy",
-    )
-    REPLACE_KEYS: ClassVar[tuple[str, ...]] = ("domain", "dns_backend")
+class SendingDomainProvider(BaseProvider[SendingDomainArgs]):
+    ARGS = SendingDomainArgs
+    KIND = "SendingDomain"
+    DIFF_KEYS = ("domain", "dns_backend", "registrar", "max_price", "delete_zone_on_destroy",
+                 "release_registration_on_destroy")
+    REPLACE_KEYS = ("domain", "dns_backend")
 
     # -- lifecycle -------------------------------------------------------------------------------------------------
 
-    def create(self, props: dict[str, Any]) -> CreateResult:
-        args = self.parse(props)
-        return CreateResult(args.domain, self._converge(config.current(), args, ours=False))
+    def _create(self, args: SendingDomainArgs, settings: Settings) -> Created:
+        return Created(args.domain, self._converge(settings, args, ours=False))
 
-    def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        args = self.parse(news)
+    def _update(self, _id: str, olds: dict[str, Any], args: SendingDomainArgs, settings: Settings) -> Updated:
         # A registration we recorded as ours stays ours even when its nameservers drifted or the key expired.
         ours = bool(olds.get("registered")) and olds.get("registrar") == "namecom"
-        return UpdateResult(self._converge(config.current(), args, ours=ours))
+        return Updated(self._converge(settings, args, ours=ours))
 
     def drifted(self, olds: dict[str, Any], news: dict[str, Any]) -> bool:
         # The registrar no longer points at our zone; an update re-points it.
         return olds.get("delegated") is False and news.get("registrar") == "namecom"
 
-    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+    def _read(self, id_: str, props: dict[str, Any], settings: Settings) -> Read:
         args = self.parse(props)
-        settings = config.current()
         zone = backend_for(settings, args.dns_backend).find_zone(args.domain)
         if zone is None:
             log.info("read: zone %s is gone", args.domain)
-            return ReadResult("", {})
+            return Read("", {})
         reg = registrar_for(settings, "namecom").get(args.domain) if args.registrar == "namecom" else None
-        inputs = args.model_dump(mode="json")
-        return ReadResult(id_, self._outputs(settings, args, zone, reg), inputs)
+        inputs = self.dump(args)
+        return Read(id_, self._outputs(settings, args, zone, reg), inputs)
 
-    def delete(self, _id: str, props: dict[str, Any]) -> None:
+    def _delete(self, _id: str, props: dict[str, Any], settings: Settings) -> None:
         args = self.parse(props)
-        settings = config.current()
         if args.registrar == "namecom" and args.release_registration_on_destroy:
             registrar = registrar_for(settings, "namecom")
             if registrar.get(args.domain) is not None:
@@ -213,7 +140,7 @@ class SendingDomainProvider(BaseProvider):
         else:
             delegated = self._zone_answers(settings, args.domain)
         return {
-            **args.model_dump(mode="json"),
+            **self.dump(args),
             "zone_id": zone.zone_id,
             "nameservers": list(zone.nameservers),
             "registered": reg is not None,
@@ -229,47 +156,3 @@ class SendingDomainProvider(BaseProvider):
         except ClientError as error:
             log.info("delegation check for %s failed: %s", domain, error)
             return False
-
-
-class SendingDomain(Resource, module="coldfleet", name="SendingDomain"):
-    domain: pulumi.Output[str]
-    dns_backend: pulumi.Output[str]
-    registrar: pulumi.Output[str]
-    max_price: pulumi.Output[float | None]
-    delete_zone_on_destroy: pulumi.Output[bool]
-    release_registration_on_destroy: pulumi.Output[bool]
-    brand_domain: pulumi.Output[str | None]
-    zone_id: pulumi.Output[str]
-    nameservers: pulumi.Output[list[str]]
-    registered: pulumi.Output[bool]
-    registration_expires: pulumi.Output[str | None]
-    delegated: pulumi.Output[bool]
-
-    def __init__(
-        self,
-        resource_name: str,
-        *,
-        domain: pulumi.Input[str],
-        dns_backend: pulumi.Input[str],
-        registrar: pulumi.Input[str],
-        max_price: pulumi.Input[float] | None = None,
-        delete_zone_on_destroy: pulumi.Input[bool] = False,
-        release_registration_on_destroy: pulumi.Input[bool] = False,
-        brand_domain: pulumi.Input[str] | None = None,
-        opts: pulumi.ResourceOptions | None = None,
-    ) -> None:
-        props = {
-            "brand_domain": brand_domain,
-            "domain": domain,
-            "dns_backend": dns_backend,
-            "registrar": registrar,
-            "max_price": max_price,
-            "delete_zone_on_destroy": delete_zone_on_destroy,
-            "release_registration_on_destroy": release_registration_on_destroy,
-            "zone_id": None,
-            "nameservers": None,
-            "registered": None,
-            "registration_expires": None,
-            "delegated": None,
-        }
-        super().__init__(SendingDomainProvider(), resource_name, props, opts)

@@ -9,15 +9,14 @@ a change, so the next `up` repairs it.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from providers import config
 from providers.base import has_unknown
 from providers.clients import errors
-from providers.clients.graph import EXCHANGE_ONLINE_APP_ID
-
-if TYPE_CHECKING:
-    from providers.m365_tenant import M365TenantArgs
+from providers.clients.exchange import ExchangeClient
+from providers.clients.graph import EXCHANGE_ONLINE_APP_ID, GraphClient
+from providers.config import Settings
+from providers.m365_tenant.args import M365TenantArgs
 
 log = logging.getLogger(__name__)
 
@@ -28,21 +27,24 @@ SEQUENCER_SCOPES = sorted(("IMAP.AccessAsUser.All", "SMTP.Send"))
 CONSENT_PERMISSIONS = "Application.ReadWrite.All and DelegatedPermissionGrant.ReadWrite.All (Microsoft Graph)"
 
 
-def exchange_client(settings: config.Settings, tenant_id: str) -> Any:
-    from providers.clients.exchange import ExchangeClient
-
-    return ExchangeClient(settings, tenant_id)
-
-
-def apply_settings(settings: config.Settings, graph: Any, tenant_id: str, args: M365TenantArgs) -> None:
-    exchange = exchange_client(settings, tenant_id)
+def apply_settings(settings: Settings, graph: GraphClient, tenant_id: str, args: M365TenantArgs) -> None:
+    exchange = ExchangeClient(settings, tenant_id)
     if exchange.get_tenant_smtp_auth() != args.tenant_smtp_auth:
         exchange.set_tenant_smtp_auth(args.tenant_smtp_auth)
         log.info("%s: tenant SMTP AUTH %s", args.domain, "enabled" if args.tenant_smtp_auth else "disabled")
     security_defaults(graph, args.security_defaults)
 
 
-def sequencer_consent(settings: config.Settings, graph: Any, tenant_id: str, args: M365TenantArgs,
+def read_settings(settings: Settings, graph: GraphClient, tenant_id: str) -> dict[str, Any]:
+    """Tenant SMTP AUTH and (where this Graph endpoint offers the policy) security defaults, as they are now."""
+    live: dict[str, Any] = {"tenant_smtp_auth": ExchangeClient(settings, tenant_id).get_tenant_smtp_auth()}
+    enabled = security_defaults(graph, None)
+    if enabled is not None:
+        live["security_defaults"] = enabled
+    return live
+
+
+def sequencer_consent(settings: Settings, graph: GraphClient, tenant_id: str, args: M365TenantArgs,
                       old: dict[str, Any]) -> list[str]:
     """Grant tenant-wide admin consent to the sequencer's app (and revoke it from an app no longer declared);
     the granted scopes, [] without a sequencer app."""
@@ -72,7 +74,7 @@ def consent_drift(olds: dict[str, Any], news: dict[str, Any]) -> bool:
     return sorted(olds.get("sequencer_consent") or []) != SEQUENCER_SCOPES
 
 
-def security_defaults(graph: Any, want: bool | None) -> bool | None:
+def security_defaults(graph: GraphClient, want: bool | None) -> bool | None:
     """Read (`want` None) or enforce security defaults; None when this Graph endpoint does not offer the policy.
 
     GraphClient has no typed method for the policy, so this goes through `$batch`, which takes any relative URL.

@@ -1,4 +1,4 @@
-"""Residency rules and generated passwords (pure functions, no sandbox)."""
+"""Residency rules (providers.types) and generated passwords (pure functions, no sandbox)."""
 
 from __future__ import annotations
 
@@ -6,23 +6,25 @@ import string
 
 import pytest
 
-from providers import passwords, residency
+from providers import passwords
+from providers.m365_tenant.partner import PARTNER_CULTURE, PARTNER_LANGUAGE
+from providers.types import COUNTRIES, DEFAULT_COUNTRY, EU_MEMBER_STATES, country_problem, upper
 
 
 def test_us_and_ch_are_single_countries() -> None:
-    assert residency.countries("us") == {"US"}
-    assert residency.countries("ch") == {"CH"}
-    assert residency.default_country("us") == "US"
-    assert residency.default_country("ch") == "CH"
+    assert COUNTRIES["us"] == {"US"}
+    assert COUNTRIES["ch"] == {"CH"}
+    assert DEFAULT_COUNTRY["us"] == "US"
+    assert DEFAULT_COUNTRY["ch"] == "CH"
 
 
 def test_eu_follows_the_eu_data_boundary() -> None:
-    eu = residency.countries("eu")
-    assert len(residency.EU_MEMBER_STATES) == 27
+    eu = COUNTRIES["eu"]
+    assert len(EU_MEMBER_STATES) == 27
     assert {"DE", "FR", "IE", "NL", "GR", "SE"} <= eu
     assert {"IS", "LI", "NO", "CH"} <= eu  # EFTA is inside the EU Data Boundary
     assert "GB" not in eu and "US" not in eu
-    assert residency.default_country("eu") in eu
+    assert DEFAULT_COUNTRY["eu"] in eu
 
 
 @pytest.mark.parametrize(
@@ -31,21 +33,22 @@ def test_eu_follows_the_eu_data_boundary() -> None:
      ("ch", "CH", True), ("ch", "DE", False), ("eu", "CH", True)],
 )
 def test_country_problem(res: str, country: str, ok: bool) -> None:
-    problem = residency.country_problem(res, country)
+    problem = country_problem(res, country)
     assert (problem is None) is ok
     if not ok:
         assert country in problem and res in problem  # type: ignore[operator]
 
 
 def test_unknown_residency_is_a_problem_not_an_exception() -> None:
-    assert "unknown residency" in (residency.country_problem("mars", "US") or "")
-    assert not residency.in_residency("mars", "US")
+    assert "unknown residency" in (country_problem("mars", "US") or "")
+    assert "mars" not in COUNTRIES  # in no residency: nothing is allowed under it
 
 
 def test_usage_location_and_culture() -> None:
-    assert residency.usage_location("eu", "de") == "DE"
-    assert residency.usage_location("eu") == residency.default_country("eu")
-    assert residency.partner_culture("ch", "CH") == ("en-US", "en")
+    # A mailbox's usageLocation is the tenant's country, uppercased (the residency helpers for it were unused).
+    assert upper("de") == "DE"
+    assert DEFAULT_COUNTRY["eu"] == "IE"
+    assert (PARTNER_CULTURE, PARTNER_LANGUAGE) == ("en-US", "en")
 
 
 def test_generated_passwords_meet_microsoft_complexity() -> None:

@@ -15,11 +15,10 @@ over every account of the tenant. Global Administrator is never requested, which
 from __future__ import annotations
 
 import logging
-from typing import Any
 
-from providers import config
 from providers.clients import errors
-from providers.clients.graph import EXCHANGE_ONLINE_APP_ID
+from providers.clients.graph import EXCHANGE_ONLINE_APP_ID, GraphClient
+from providers.config import Settings
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +34,7 @@ GDAP_AUTO_EXTEND = "P180D"
 GDAP_PERMISSION = "DelegatedAdminRelationship.ReadWrite.All"
 
 
-def missing_permissions(graph: Any, client_id: str, graph_permissions: tuple[str, ...]) -> list[str] | None:
+def missing_permissions(graph: GraphClient, client_id: str, graph_permissions: tuple[str, ...]) -> list[str] | None:
     """The application permissions coldfleet needs that its app does not hold in the graph client's tenant, in
     `graph_permissions` order then Exchange.ManageAsApp; None when the app may not read its own assignments."""
     try:
@@ -57,10 +56,8 @@ def gdap_name(domain_prefix: str) -> str:
     return f"coldfleet-{domain_prefix}"[:50]
 
 
-def ensure_gdap(settings: config.Settings, *, tenant_id: str, domain_prefix: str, company_name: str) -> tuple[str, str]:
+def ensure_gdap(settings: Settings, *, tenant_id: str, domain_prefix: str, company_name: str) -> tuple[str, str]:
     """Find or request the GDAP relationship with the customer and lock it for approval; (id, status)."""
-    from providers.clients.graph import GraphClient
-
     if not settings.partner_tenant_id:
         raise errors.BadRequest("GDAP needs the partner's tenant id (coldfleet:partnerTenantId)", api="coldfleet")
     partner = GraphClient(settings, settings.partner_tenant_id)
@@ -91,10 +88,8 @@ def ensure_gdap(settings: config.Settings, *, tenant_id: str, domain_prefix: str
     return rel.id, rel.status
 
 
-def gdap_status(settings: config.Settings, relationship_id: str) -> str | None:
+def gdap_status(settings: Settings, relationship_id: str) -> str | None:
     """The relationship's live status; None when it is gone."""
-    from providers.clients.graph import GraphClient
-
     if not settings.partner_tenant_id:
         return None
     rel = GraphClient(settings, settings.partner_tenant_id).get_gdap_relationship(relationship_id)

@@ -178,7 +178,7 @@ def test_resource_marks_password_secret(monkeypatch: pytest.MonkeyPatch) -> None
         captured.update(provider=provider, name=name, props=props, opts=opts)
 
     monkeypatch.setattr(pulumi.dynamic.Resource, "__init__", fake_init)
-    Mailbox("getacme.test/anna.keller", inputs())
+    Mailbox("getacme.test/anna.keller", **inputs())
     assert Mailbox._resource_type_name == "dynamic/coldfleet:Mailbox"
     assert captured["opts"].additional_secret_outputs == ["password"]
     assert captured["props"]["password"] is None and captured["props"]["user_id"] is None

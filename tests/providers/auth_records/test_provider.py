@@ -12,8 +12,9 @@ import dns.tsigkeyring
 import dns.update
 import pytest
 
-from providers import auth_records, config
+from providers import config
 from providers.auth_records import AuthRecordsProvider
+from providers.auth_records import provider as auth_records
 from providers.base import UNKNOWN
 from providers.clients.dns import DnsBackend, backend_for
 from providers.clients.dns import CloudflareDns
