@@ -74,14 +74,16 @@ def lookup(props: Mapping[str, Any], path: str) -> Any:
 def failures_from(error: ValidationError, props: Mapping[str, Any] | None = None) -> list[CheckFailure]:
     """One CheckFailure per pydantic error, naming the property path (`dmarc.rua`).
 
-    Errors on values still unknown at preview (outputs of other resources) are not failures.
+    A property path names the property, not an item in it: an error in `rua[0]` is reported on `dmarc.rua` (the
+    message says which value). Errors on values still unknown at preview (outputs of other resources) are not failures.
     """
     out = []
     for err in error.errors():
         loc = err["loc"]
         if props is not None and loc and has_unknown(props.get(str(loc[0]))):
             continue
-        path = ".".join(str(p) for p in loc) or "(input)"
+        named = [str(p) for p in loc[: next((i for i, p in enumerate(loc) if isinstance(p, int)), len(loc))]]
+        path = ".".join(named) or "(input)"
         out.append(CheckFailure(path, err["msg"]))
     return out
 
