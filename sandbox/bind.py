@@ -19,6 +19,8 @@ import socket
 import subprocess
 import threading
 import time
+from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path
 
 import dns.exception
@@ -39,6 +41,7 @@ log = logging.getLogger(__name__)
 
 NAMESERVERS = ["ns1.sandbox.coldfleet.test", "ns2.sandbox.coldfleet.test"]
 INFRA_ZONE = "sandbox.coldfleet.test"  # serves the NS names and the readiness token
+READY_NAME = f"_ready.{INFRA_ZONE}"
 UPDATE_KEY = "coldfleet-update"
 RNDC_KEY = "rndc-key"
 ALGORITHM = "hmac-sha256"
@@ -49,6 +52,36 @@ READY_PROBES = 16
 
 class DnsError(Exception):
     """BIND refused or ignored an operation."""
+
+
+@dataclass(frozen=True)
+class Probe:
+    """One readiness query's answer: its rcode and the TXT values at the readiness name."""
+
+    rcode: int
+    values: list[str]
+
+
+class Readiness(Enum):
+    READY = "ready"
+    FOREIGN = "foreign"
+    LOADING = "loading"
+
+
+def readiness(probes: list[Probe], token: str) -> Readiness:
+    """Judge a batch of readiness probes.
+
+    named listens before its zones are loaded and answers SERVFAIL for the readiness zone meanwhile, so a batch that
+    mixes SERVFAIL with our token is our own named finishing its start (treating that as "another server" made about
+    one start in 25 fail). Any other answer proves a second server on the port: another sandbox's named (sharing it
+    through SO_REUSEPORT) serves its own token, any other server answers REFUSED or NXDOMAIN for our zone.
+    """
+    ours = [p.rcode == dns.rcode.NOERROR and p.values == [token] for p in probes]
+    if all(ours):
+        return Readiness.READY
+    if any(not mine and p.rcode != dns.rcode.SERVFAIL for p, mine in zip(probes, ours, strict=True)):
+        return Readiness.FOREIGN
+    return Readiness.LOADING
 
 
 def free_port(preferred: int | None = None) -> int:
@@ -236,25 +269,32 @@ options {{ default-key "{RNDC_KEY}"; default-server 127.0.0.1; default-port {sel
         os.chmod(d / "rndc.conf", 0o600)
 
     def _wait_ready(self, timeout_s: float = 15.0) -> bool:
-        """True once our token answers over UDP and TCP; False if another server answers on the port."""
+        """True once every probe answers our token; False if another server answers on the port (or on timeout)."""
         deadline = time.monotonic() + timeout_s
-        name = f"_ready.{INFRA_ZONE}"
         while time.monotonic() < deadline:
             if self._proc is None or self._proc.poll() is not None:
                 log.warning("named exited during start-up:\n%s", self._log_tail())
                 return False
             try:
-                answers = [self._ask(name, "TXT", tcp=i % 2 == 0, timeout=0.5) for i in range(READY_PROBES)]
+                probes = [self._probe(tcp=i % 2 == 0) for i in range(READY_PROBES)]
             except (dns.exception.DNSException, OSError):
                 time.sleep(0.05)
                 continue
-            if all(a == [self._token] for a in answers):
+            verdict = readiness(probes, self._token)
+            if verdict is Readiness.READY:
                 return True
-            if any(a != [self._token] for a in answers) and any(a for a in answers):
+            if verdict is Readiness.FOREIGN:
                 log.warning("another DNS server answers on 127.0.0.1:%d; picking another port", self.port)
                 return False
             time.sleep(0.05)
         return False
+
+    def _probe(self, *, tcp: bool) -> Probe:
+        msg = dns.message.make_query(_absolute(READY_NAME), dns.rdatatype.TXT)
+        query = dns.query.tcp if tcp else dns.query.udp
+        resp = query(msg, "127.0.0.1", port=self.port, timeout=0.5)
+        values = [v for rrset in resp.answer if rrset.rdtype == dns.rdatatype.TXT for v in _values_of(rrset)]
+        return Probe(resp.rcode(), values)
 
     # -- rndc ------------------------------------------------------------------------------------------------------
     def rndc(self, *args: str) -> str:
