@@ -6,8 +6,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import dns.message
-import dns.rcode
 import dns.query
+import dns.rcode
 import dns.rdatatype
 import pytest
 

@@ -16,7 +16,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from sandbox.graph import create_app
-from sandbox.testing import SandboxHandle
+from sandbox.handle import SandboxHandle
 from sandbox.world import App, Tenant, Token, World
 
 EXCHANGE_SKU = "4b9405b0-7788-4568-add1-99614e613b69"
