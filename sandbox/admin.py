@@ -18,6 +18,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from sandbox import faults
+from sandbox.graph.app_roles import seed, set_roles
 from sandbox.world import Dns, Faults, World
 
 log = logging.getLogger(__name__)
@@ -111,8 +112,6 @@ def create_admin_app(world: World, dns: Dns, doubles: dict[str, Starlette], info
     async def app_roles(request: Request) -> Response:
         """Change the application permissions an app holds in a tenant (default: the seeded partner app), as an
         admin of that tenant would in Entra: {"remove": [values], "add": [values], "app_id"?: client id}."""
-        from sandbox.graph.app_roles import seed, set_roles
-
         data = await request.json()
         tenant_id = request.path_params["tenant_id"]
         if not isinstance(data, dict) or set(data) - {"add", "remove", "app_id"}:
