@@ -10,17 +10,15 @@ from sandbox.cloudflare import errors
 from sandbox.cloudflare.models import (
     CfRecord,
     CfZone,
-    check_conflicts,
     credentials,
-    idna,
     new_id,
-    normalize,
     now,
     push,
     record_json,
     state,
     zone_json,
 )
+from sandbox.cloudflare.records import check_conflicts, idna, normalize
 from sandbox.cloudflare.txt import txt_text
 from sandbox.world import Dns, World
 
