@@ -46,7 +46,7 @@ def _plain(value: Any) -> Any:
 
 def world_view(world: World) -> dict[str, Any]:
     with world.lock:
-        view = _plain(world)
+        view: dict[str, Any] = _plain(world)
         view["tokens"] = [
             {"client_id": t.client_id, "tenant_id": t.tenant_id, "audience": t.audience, "expires_at": t.expires_at}
             for t in world.tokens.values()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -31,8 +32,9 @@ DEFAULT_ACCOUNT = "0" * 31 + "1"
 def _match(value: str, expr: str) -> bool:
     """Zone list filters: `name=<op>:<value>` with Cloudflare's operators, `equal` by default."""
     op, _, operand = expr.partition(":")
-    ops = {"equal": lambda v, o: v == o, "not_equal": lambda v, o: v != o, "starts_with": str.startswith,
-           "ends_with": str.endswith, "contains": lambda v, o: o in v}
+    ops: dict[str, Callable[[str, str], bool]] = {
+        "equal": lambda v, o: v == o, "not_equal": lambda v, o: v != o, "starts_with": str.startswith,
+        "ends_with": str.endswith, "contains": lambda v, o: o in v}
     if operand and op in ops:
         return bool(ops[op](value.lower(), operand.lower()))
     return value.lower() == expr.lower()

@@ -14,7 +14,8 @@ import uuid
 from typing import Any
 
 from sandbox.graph import errors
-from sandbox.graph.users import UserOperations, sku_has_exchange, upn_domain
+from sandbox.graph.user_props import upn_domain
+from sandbox.graph.users import UserOperations, sku_has_exchange
 from sandbox.world import Dns, Domain, Sku, Tenant, World
 
 __all__ = ["SKU_CATALOG", "GraphBackend", "default_skus", "ensure_initial_domain", "make_sku", "sku_has_exchange"]
