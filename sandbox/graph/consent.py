@@ -19,12 +19,15 @@ from __future__ import annotations
 import base64
 import re
 import uuid
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from sandbox.graph import errors, query
 from sandbox.graph.calls import Answer, Call, Handler, dispatcher_for, entity, filtered, json_body, routes
 from sandbox.graph.principals import add_principal, grants, principals, role_json, tenant_of
-from sandbox.world import PermissionGrant, ServicePrincipal, World
+from sandbox.world import PermissionGrant, ServicePrincipal, Tenant, World
+
+T = TypeVar("T")
 
 SP_FILTERS = {"appId": {"eq", "in"}, "displayName": {"eq", "in", "startswith"}, "id": {"eq", "in"}}
 GRANT_FILTERS = {"clientId": {"eq"}, "resourceId": {"eq"}, "consentType": {"eq"}, "principalId": {"eq"}}
@@ -88,18 +91,27 @@ def grant_json(grant: PermissionGrant) -> dict[str, Any]:
 
 
 # -- servicePrincipals ------------------------------------------------------------------------------------------------
-def list_service_principals(world: World, call: Call) -> Answer:
+def _items(world: World, call: Call, store: Callable[[Tenant], dict[str, T]],
+           to_json: Callable[[T], dict[str, Any]]) -> list[dict[str, Any]]:
     with world.lock:
-        items = [sp_json(sp) for sp in principals(tenant_of(world, call.tenant_id)).values()]
-    return filtered(call, items, SP_FILTERS, "ServicePrincipal")
+        return [to_json(item) for item in store(tenant_of(world, call.tenant_id)).values()]
+
+
+def _one(world: World, call: Call, store: Callable[[Tenant], dict[str, T]], key: str,
+         to_json: Callable[[T], dict[str, Any]]) -> dict[str, Any]:
+    with world.lock:
+        found = store(tenant_of(world, call.tenant_id)).get(key)
+        if found is None:
+            raise errors.not_found(key)
+        return to_json(found)
+
+
+def list_service_principals(world: World, call: Call) -> Answer:
+    return filtered(call, _items(world, call, principals, sp_json), SP_FILTERS, "ServicePrincipal")
 
 
 def get_service_principal(world: World, call: Call, sp: str) -> Answer:
-    with world.lock:
-        found = principals(tenant_of(world, call.tenant_id)).get(sp)
-        if found is None:
-            raise errors.not_found(sp)
-        item = sp_json(found)
+    item = _one(world, call, principals, sp, sp_json)
     names = query.select_names(call.query)
     return entity(call, "servicePrincipals", query.select(item, names, tuple(item), "servicePrincipal"))
 
@@ -134,17 +146,11 @@ def _scope(value: Any) -> str:
 
 
 def list_grants(world: World, call: Call) -> Answer:
-    with world.lock:
-        items = [grant_json(g) for g in grants(tenant_of(world, call.tenant_id)).values()]
-    return filtered(call, items, GRANT_FILTERS, "OAuth2PermissionGrant")
+    return filtered(call, _items(world, call, grants, grant_json), GRANT_FILTERS, "OAuth2PermissionGrant")
 
 
 def get_grant(world: World, call: Call, grant: str) -> Answer:
-    with world.lock:
-        found = grants(tenant_of(world, call.tenant_id)).get(grant)
-        if found is None:
-            raise errors.not_found(grant)
-        return entity(call, "oauth2PermissionGrants", grant_json(found))
+    return entity(call, "oauth2PermissionGrants", _one(world, call, grants, grant, grant_json))
 
 
 def create_grant(world: World, call: Call) -> Answer:
