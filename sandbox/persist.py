@@ -9,6 +9,7 @@ import os
 import pickle
 import threading
 from pathlib import Path
+from typing import TypeVar
 
 from sandbox.world import World
 
@@ -16,6 +17,18 @@ log = logging.getLogger(__name__)
 
 WORLD_FILE = "world.pkl"
 PERSIST_INTERVAL_S = 0.5
+S = TypeVar("S")
+
+
+def double_state(world: World, name: str, kind: type[S]) -> S:
+    """A double's own state on the world (attribute `name`), created on first use: worlds pickled before that double
+    kept state load and gain it."""
+    with world.lock:
+        current = getattr(world, name, None)
+        if not isinstance(current, kind):
+            current = kind()
+            setattr(world, name, current)
+        return current
 
 
 def load_world(path: Path) -> World:

@@ -15,6 +15,7 @@ from typing import Any
 
 from sandbox.cloudflare import errors
 from sandbox.cloudflare.txt import txt_text
+from sandbox.persist import double_state
 from sandbox.world import Dns, World
 
 log = logging.getLogger(__name__)
@@ -75,13 +76,7 @@ class CloudflareState:
 
 
 def state(world: World) -> CloudflareState:
-    """The double's state on the world (created on first use, so older pickled worlds keep working)."""
-    with world.lock:
-        current = getattr(world, "cloudflare", None)
-        if not isinstance(current, CloudflareState):
-            current = CloudflareState()
-            world.cloudflare = current  # type: ignore[attr-defined]
-        return current
+    return double_state(world, "cloudflare", CloudflareState)
 
 
 def credentials(world: World) -> dict[str, str]:

@@ -4,7 +4,7 @@ password complexity, usageLocation), one setter per property, applied all-or-not
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Iterator
 from typing import Any
 
 from sandbox.graph import errors
@@ -144,15 +144,21 @@ def apply(tenant: Tenant, user: User, body: dict[str, Any]) -> None:
         setter(tenant, user, key, value)
 
 
+def known_properties(body: dict[str, Any], known: Collection[str], type_name: str) -> Iterator[tuple[str, Any]]:
+    """The body's properties without instance annotations; one the complex type lacks is a 400 like Graph's."""
+    for name, value in body.items():
+        if "@" in name:
+            continue
+        if name not in known:
+            raise errors.odata_bad_request(
+                f"The property '{name}' does not exist on type 'microsoft.graph.{type_name}'.")
+        yield name, value
+
+
 def apply_extension_attributes(user: User, value: Any) -> None:
     if not isinstance(value, dict):
         raise errors.invalid_value("onPremisesExtensionAttributes")
-    for name, attr in value.items():
-        if "@" in name:
-            continue
-        if name not in EXTENSION_ATTRIBUTES:
-            raise errors.odata_bad_request(
-                f"The property '{name}' does not exist on type 'microsoft.graph.onPremisesExtensionAttributes'.")
+    for name, attr in known_properties(value, EXTENSION_ATTRIBUTES, "onPremisesExtensionAttributes"):
         if attr is not None and (not isinstance(attr, str) or len(attr) > 1024):
             raise errors.invalid_value(f"onPremisesExtensionAttributes.{name}")
         user.extension_attributes[name] = attr

@@ -13,7 +13,7 @@ import time
 from typing import Any
 
 from sandbox.graph import errors
-from sandbox.graph.user_props import REQUIRED_ON_CREATE, apply, upn_domain, upn_taken
+from sandbox.graph.user_props import REQUIRED_ON_CREATE, apply, known_properties, upn_domain, upn_taken
 from sandbox.world import Sku, Tenant, User, World, new_id
 
 logger = logging.getLogger(__name__)
@@ -154,12 +154,7 @@ class UserOperations:
         with self.world.lock:
             user = self._mailbox_user(tenant_id, key)
             settings = copy.deepcopy(user.mailbox_settings)
-            for name, value in body.items():
-                if "@" in name:
-                    continue
-                if name not in MAILBOX_SETTINGS_KEYS:
-                    raise errors.odata_bad_request(
-                        f"The property '{name}' does not exist on type 'microsoft.graph.mailboxSettings'.")
+            for name, value in known_properties(body, MAILBOX_SETTINGS_KEYS, "mailboxSettings"):
                 if name == "timeZone" and (not isinstance(value, str) or not value.strip()):
                     raise errors.GraphError(400, "ErrorInvalidTimeZone", "The specified time zone isn't valid.")
                 if name == "language":
