@@ -11,6 +11,9 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import dns.query
+import dns.tsigkeyring
+import dns.update
 import httpx
 
 from providers import config
@@ -103,6 +106,16 @@ class SandboxHandle:
     def dns_query(self, name: str, rdtype: str) -> list[str]:
         """Ask the sandbox's BIND directly (TXT joined, names without trailing dot, [] when none)."""
         return bind.ask(self.dns_port, name, rdtype)
+
+    def publish(self, zone: str, name: str, rdtype: str, values: list[str]) -> int:
+        """Replace an RRset at BIND with an RFC 2136 update signed with the sandbox's TSIG key (what a DNS provider
+        would do); the rcode. `name` is absolute ("@" for the apex), values in zone-file text."""
+        d = self.info["dns"]
+        keyring = dns.tsigkeyring.from_text({d["tsig_key_name"]: d["tsig_secret"]})
+        update = dns.update.UpdateMessage(zone, keyring=keyring, keyname=d["tsig_key_name"],
+                                          keyalgorithm=d["tsig_algorithm"])
+        update.replace(name if name == "@" else f"{name.rstrip('.')}.", 300, rdtype, *values)
+        return int(dns.query.tcp(update, d["server"], port=d["port"], timeout=5).rcode())
 
     # -- admin -----------------------------------------------------------------------------------------------------
     def _post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:

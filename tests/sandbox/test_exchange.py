@@ -36,12 +36,7 @@ def token(sandbox: SandboxHandle, tenant: str, audience: str) -> str:
 
 def publish(sandbox: SandboxHandle, zone: str, name: str, rdtype: str, values: list[str]) -> None:
     """Replace an RRset at BIND with a TSIG-signed RFC 2136 update."""
-    d = sandbox.info["dns"]
-    keyring = dns.tsigkeyring.from_text({d["tsig_key_name"]: d["tsig_secret"]})
-    update = dns.update.UpdateMessage(zone, keyring=keyring, keyalgorithm=d["tsig_algorithm"])
-    update.replace(f"{name}.", 300, rdtype, *values)
-    response = dns.query.tcp(update, d["server"], port=d["port"], timeout=5)
-    assert response.rcode() == dns.rcode.NOERROR
+    assert sandbox.publish(zone, name, rdtype, values) == dns.rcode.NOERROR
 
 
 def new_tenant(sandbox: SandboxHandle) -> dict[str, Any]:
