@@ -88,7 +88,8 @@ class PartnerCenterBackend(OrderOperations):
         missing = [f for f in ("addressLine1", "city", "postalCode", "country")
                    if not str(address.get(f) or "").strip()]
         if missing or not catalog.COUNTRY.match(str(address.get("country", "")).upper()):
-            raise errors.address_invalid(f"Address is incomplete or invalid: {', '.join(missing) or 'country'}.")
+            problem = ", ".join(missing) or "country"
+            raise errors.known("address_invalid", f"Address is incomplete or invalid: {problem}.")
 
     def create_customer(self, partner_id: str, body: Any, request_id: str | None) -> dict[str, Any]:
         data = camel(body) if isinstance(body, dict) else {}
@@ -111,11 +112,11 @@ class PartnerCenterBackend(OrderOperations):
             address = self._validate_address(billing.get("defaultAddress"))
             country = str(address["country"]).upper()
             if company.get("organizationRegistrationNumber") and country not in REGISTRATION_NUMBER_COUNTRIES:
-                raise errors.registration_number_not_allowed(country)
+                raise errors.known("registration_number_not_allowed", country)
             if country in REGISTRATION_NUMBER_COUNTRIES and not str(address.get("phoneNumber") or "").strip():
-                raise errors.phone_required(country)
+                raise errors.known("phone_required", country)
             if self.domain_taken(domain):
-                raise errors.domain_taken(domain)
+                raise errors.known("domain_taken", domain)
             tenant = Tenant(id=new_id(), display_name=str(billing["companyName"]), initial_domain=domain,
                             country=country, partner_tenant_id=partner_id, partner_request_id=request_id,
                             admin_password=self._password())

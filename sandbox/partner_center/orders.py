@@ -84,18 +84,18 @@ class OrderOperations:
         with self.world.lock:
             cart = tenant.carts.get(cart_id)
             if cart is None:
-                raise errors.cart_not_found(cart_id)
+                raise errors.known("cart_not_found", cart_id)
             return {k: v for k, v in copy.deepcopy(cart).items() if not k.startswith("_")}
 
     def checkout(self, tenant: Tenant, cart_id: str) -> dict[str, Any]:
         with self.world.lock:
             cart = tenant.carts.get(cart_id)
             if cart is None:
-                raise errors.cart_not_found(cart_id)
+                raise errors.known("cart_not_found", cart_id)
             if cart["status"] == "Ordered":  # idempotent: repeat the first checkout's answer
                 return copy.deepcopy(cart["_checkout"])
             if not any(a.get("type") == MCA for a in tenant.agreements):
-                raise errors.mca_missing()
+                raise errors.known("mca_missing")
             created = now()
             order_id = new_id()
             line_items = []
@@ -158,7 +158,7 @@ class OrderOperations:
         for sub in tenant.subscriptions:
             if sub["id"].lower() == subscription_id.lower():
                 return sub
-        raise errors.subscription_not_found(subscription_id)
+        raise errors.known("subscription_not_found", subscription_id)
 
     def get_subscription(self, tenant: Tenant, subscription_id: str) -> dict[str, Any]:
         with self.world.lock:
