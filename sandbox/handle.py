@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import re
 import signal
 import subprocess
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -148,3 +150,13 @@ class SandboxHandle:
 
     def set_mailbox_delay(self, seconds: float) -> dict[str, Any]:
         return self._post("/settings", {"mailbox_provisioning_delay_s": seconds})
+
+    @contextlib.contextmanager
+    def mailbox_delay(self, seconds: float) -> Iterator[None]:
+        """Mailboxes provision after `seconds` inside the block; the earlier delay is restored after it."""
+        before = self.admin_state()["world"]["mailbox_provisioning_delay_s"]
+        self.set_mailbox_delay(seconds)
+        try:
+            yield
+        finally:
+            self.set_mailbox_delay(before)

@@ -18,15 +18,10 @@ PORTS_FILE = "ports.json"
 CREDENTIALS = ("partner_tenant_id", "client_id", "client_secret", "cloudflare_api_token", "cloudflare_account_id",
                "namecom_username", "namecom_token")
 
-# double name -> (endpoint key in sandbox.json, base path)
-DOUBLES: dict[str, tuple[str, str]] = {
-    "identity": ("login", ""),
-    "graph": ("graph", "/v1.0"),
-    "exchange": ("exchange", ""),
-    "partner_center": ("partner", "/v1"),
-    "cloudflare": ("cloudflare", "/client/v4"),
-    "namecom": ("namecom", ""),
-}
+# double name -> its endpoint's key in sandbox.json; the base path of the APIs that have one
+DOUBLES = {"identity": "login", "graph": "graph", "exchange": "exchange", "partner_center": "partner",
+           "cloudflare": "cloudflare", "namecom": "namecom"}
+BASE_PATHS = {"graph": "/v1.0", "partner_center": "/v1", "cloudflare": "/client/v4"}
 
 # Short waits suit a world that answers in milliseconds; deleted users are purged so names can be reused at once.
 SANDBOX_TUNING = {"pollTimeout": 60.0, "pollInterval": 0.2, "purgeDeletedUsers": True}
@@ -34,7 +29,7 @@ SANDBOX_TUNING = {"pollTimeout": 60.0, "pollInterval": 0.2, "purgeDeletedUsers":
 
 def build_info(instance: str, directory: Path, ports: dict[str, int], credentials: dict[str, str], bind: Bind,
                ca_cert: Path) -> dict[str, Any]:
-    endpoints = {key: f"https://127.0.0.1:{ports[name]}{path}" for name, (key, path) in DOUBLES.items()}
+    endpoints = {key: f"https://127.0.0.1:{ports[name]}{BASE_PATHS.get(name, '')}" for name, key in DOUBLES.items()}
     endpoints["admin"] = f"http://127.0.0.1:{ports['admin']}"
     return {
         "instance": instance,

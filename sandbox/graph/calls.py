@@ -53,6 +53,16 @@ def routes(table: Sequence[tuple[str, str, Handler]]) -> list[Route]:
     return [(method, re.compile("^" + segment(path) + "/?$"), handler) for method, path, handler in table]
 
 
+def collection_routes(path: str, key: str, *, listing: Handler | None = None, create: Handler | None = None,
+                      get: Handler | None = None, update: Handler | None = None,
+                      delete: Handler | None = None) -> list[tuple[str, str, Handler]]:
+    """The usual rows of an entity set: GET / POST on `path`, GET / PATCH / DELETE on `path/{key}`."""
+    item = f"{path}/{{{key}}}"
+    rows = [("GET", path, listing), ("POST", path, create), ("GET", item, get), ("PATCH", item, update),
+            ("DELETE", item, delete)]
+    return [(method, where, handler) for method, where, handler in rows if handler is not None]
+
+
 def match(table: list[Route], world: World, call: Call) -> tuple[Handler, dict[str, str]] | None:
     """The handler for `call` and its path parameters (None when no path matches); a write is charged against the
     per app+tenant quota first (429 when it is used up), a known path with another method is 405."""

@@ -23,7 +23,17 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from sandbox.graph import errors, query
-from sandbox.graph.calls import Answer, Call, Handler, dispatcher_for, entity, filtered, json_body, routes
+from sandbox.graph.calls import (
+    Answer,
+    Call,
+    Handler,
+    collection_routes,
+    dispatcher_for,
+    entity,
+    filtered,
+    json_body,
+    routes,
+)
 from sandbox.graph.principals import add_principal, grants, principals, role_json, tenant_of
 from sandbox.world import PermissionGrant, ServicePrincipal, Tenant, World
 
@@ -204,14 +214,10 @@ def delete_grant(world: World, call: Call, grant: str) -> Answer:
 
 
 ROUTES = routes([
-    ("GET", "/servicePrincipals", list_service_principals),
-    ("POST", "/servicePrincipals", create_service_principal),
-    ("GET", "/servicePrincipals/{sp}", get_service_principal),
-    ("GET", "/oauth2PermissionGrants", list_grants),
-    ("POST", "/oauth2PermissionGrants", create_grant),
-    ("GET", "/oauth2PermissionGrants/{grant}", get_grant),
-    ("PATCH", "/oauth2PermissionGrants/{grant}", update_grant),
-    ("DELETE", "/oauth2PermissionGrants/{grant}", delete_grant),
+    *collection_routes("/servicePrincipals", "sp", listing=list_service_principals, create=create_service_principal,
+                       get=get_service_principal),
+    *collection_routes("/oauth2PermissionGrants", "grant", listing=list_grants, create=create_grant, get=get_grant,
+                       update=update_grant, delete=delete_grant),
 ])
 
 

@@ -189,10 +189,8 @@ def test_user_reads_filter_select_and_paging(graph: httpx.Client, initial_domain
 
 @pytest.fixture()
 def quick_mailboxes(sandbox: SandboxHandle) -> Iterator[None]:
-    before = sandbox.admin_state()["world"]["mailbox_provisioning_delay_s"]
-    sandbox.set_mailbox_delay(0.3)
-    yield
-    sandbox.set_mailbox_delay(before)
+    with sandbox.mailbox_delay(0.3):
+        yield
 
 
 @pytest.mark.usefixtures("quick_mailboxes")
