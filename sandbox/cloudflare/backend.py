@@ -21,6 +21,7 @@ from sandbox.cloudflare.models import (
 )
 from sandbox.cloudflare.records import check_conflicts, idna, normalize
 from sandbox.cloudflare.txt import txt_text
+from sandbox.namecom.models import registered_nameservers
 from sandbox.world import Dns, World
 
 log = logging.getLogger(__name__)
@@ -110,8 +111,6 @@ class CloudflareBackend:
                     self.dns.add_zone(name)
             except Exception as exc:
                 raise errors.CfError(500, 1002, f"sandbox: could not create the zone at BIND: {exc}") from None
-            from sandbox.namecom.models import registered_nameservers
-
             zone = CfZone(id=new_id(), name=name, account_id=self.account_id(),
                           name_servers=[n.lower().rstrip(".") for n in self.dns.nameservers()],
                           original_name_servers=registered_nameservers(self.world, name))

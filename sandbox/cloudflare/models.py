@@ -15,6 +15,7 @@ from typing import Any
 
 from sandbox.cloudflare import errors
 from sandbox.cloudflare.txt import txt_text
+from sandbox.namecom.models import registered_nameservers
 from sandbox.persist import double_state
 from sandbox.world import Dns, World
 
@@ -120,8 +121,6 @@ def zone_status(world: World, zone: CfZone) -> str:
     """`pending` while the sandbox registrar delegates the domain elsewhere; `active` from the first match on."""
     if zone.activated_on:
         return "active"
-    from sandbox.namecom.models import registered_nameservers
-
     delegated = registered_nameservers(world, zone.name)
     if delegated is None or {n.lower().rstrip(".") for n in delegated} == set(zone.name_servers):
         zone.activated_on = now()
