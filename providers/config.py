@@ -1,10 +1,13 @@
-"""Provider settings: endpoints and credentials, read in `configure()` from stack config, then the environment.
+"""Provider settings: endpoints and credentials, read in `configure()` from stack config, a settings file, then the
+environment.
 
 The settings live in this module (set once per provider process), never on a provider instance: the engine pickles
 provider instances by value into state, and secrets must not travel with them.
 
-Sandbox mode (`coldfleet:sandbox: true` or `COLDFLEET_SANDBOX_DIR`) fills every endpoint and credential from the
-running sandbox's `sandbox.json`; explicit config still wins.
+A settings file (`coldfleet:settingsFile` or `COLDFLEET_SETTINGS_FILE`) is a JSON object keyed exactly like the stack
+config (`CONFIG_KEYS`); it keeps endpoints and secrets out of the stack file. Precedence: stack config > settings file
+> environment > defaults. Whoever runs a local world (the sandbox) writes such a file; this module knows nothing else
+about it.
 """
 
 from __future__ import annotations
@@ -12,12 +15,10 @@ from __future__ import annotations
 import json
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
-
-DEFAULT_SANDBOX_DIR = Path.home() / ".local" / "state" / "coldfleet" / "sandbox"
 
 
 @dataclass(frozen=True)
@@ -28,7 +29,7 @@ class Settings:
     partner_endpoint: str = "https://api.partnercenter.microsoft.com/v1"
     cloudflare_endpoint: str = "https://api.cloudflare.com/client/v4"
     namecom_endpoint: str = "https://api.name.com"
-    ca_bundle: str | None = None  # extra CA to trust (the sandbox's)
+    ca_bundle: str | None = None  # extra CA to trust (e.g. a local world's)
     partner_tenant_id: str | None = None
     client_id: str | None = None
     client_secret: str | None = None
@@ -45,7 +46,6 @@ class Settings:
     poll_timeout_s: float = 600.0
     poll_interval_s: float = 2.0
     purge_deleted_users: bool = False
-    sandbox_dir: str | None = None
 
     def __repr__(self) -> str:  # never print secrets
         return "Settings(" + ", ".join(
@@ -81,71 +81,89 @@ CONFIG_KEYS: dict[str, tuple[str, str]] = {
     "pollInterval": ("poll_interval_s", "COLDFLEET_POLL_INTERVAL"),
     "purgeDeletedUsers": ("purge_deleted_users", "COLDFLEET_PURGE_DELETED_USERS"),
 }
+SETTINGS_FILE_KEY = "settingsFile"
+SETTINGS_FILE_ENV = "COLDFLEET_SETTINGS_FILE"
+# Keys an older stack may still carry; refused loudly rather than silently ignored (the stack would reach real APIs).
+RETIRED_KEYS = ("sandbox", "sandboxDir")
 
 _lock = threading.Lock()
 _current: Settings | None = None
 
 
+class SettingsError(ValueError):
+    """The settings cannot be read: a retired stack key, an unreadable or malformed settings file, a bad value."""
+
+
 def _coerce(name: str, raw: str) -> Any:
-    kind = {f.name: f.type for f in fields(Settings)}[name]
-    if "float" in str(kind):
-        return float(raw)
-    if "bool" in str(kind):
+    kind = str({f.name: f.type for f in fields(Settings)}[name])
+    if "float" in kind:
+        try:
+            return float(raw)
+        except ValueError:
+            raise SettingsError(f"{name} must be a number, not {raw!r}") from None
+    if "bool" in kind:
         return raw.strip().lower() in {"1", "true", "yes", "on"}
     return raw
 
 
-def sandbox_settings(sandbox_dir: str | Path) -> Settings:
-    """Settings that point every client at a running sandbox (its `sandbox.json`)."""
-    info = json.loads((Path(sandbox_dir) / "sandbox.json").read_text())
-    ep, cred, dns = info["endpoints"], info["credentials"], info["dns"]
-    server = f"{dns['server']}:{dns['port']}"
-    return Settings(
-        login_endpoint=ep["login"],
-        graph_endpoint=ep["graph"],
-        exchange_endpoint=ep["exchange"],
-        partner_endpoint=ep["partner"],
-        cloudflare_endpoint=ep["cloudflare"],
-        namecom_endpoint=ep["namecom"],
-        ca_bundle=info["ca_cert"],
-        partner_tenant_id=cred["partner_tenant_id"],
-        client_id=cred["client_id"],
-        client_secret=cred["client_secret"],
-        cloudflare_api_token=cred["cloudflare_api_token"],
-        cloudflare_account_id=cred["cloudflare_account_id"],
-        namecom_username=cred["namecom_username"],
-        namecom_token=cred["namecom_token"],
-        rfc2136_server=server,
-        tsig_key_name=dns["tsig_key_name"],
-        tsig_secret=dns["tsig_secret"],
-        tsig_algorithm=dns.get("tsig_algorithm", "hmac-sha256"),
-        authoritative_server=server,
-        poll_timeout_s=60.0,
-        poll_interval_s=0.2,
-        purge_deleted_users=True,
-        sandbox_dir=str(sandbox_dir),
-    )
+def _text(key: str, value: object) -> str | None:
+    """A settings file value as the stack config would give it (a string); None for null."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (str, int, float)):
+        return str(value)
+    raise SettingsError(f"settings file key {key!r} must be a string, number or boolean")
 
 
-def from_sources(get: Callable[[str], str | None], env: dict[str, str] | None = None) -> Settings:
-    """Build settings from a config getter (`req.config.get`) with environment fallback."""
-    env = dict(os.environ) if env is None else env
-    base = Settings()
-    sandbox_flag = (get("sandbox") or "").lower() in {"1", "true", "yes"}
-    sandbox_dir = get("sandboxDir") or env.get("COLDFLEET_SANDBOX_DIR")
-    if sandbox_flag or sandbox_dir:
-        base = sandbox_settings(sandbox_dir or DEFAULT_SANDBOX_DIR)
+def read_file(path: str | Path) -> dict[str, str]:
+    """The raw values of a settings file, by stack-config key (`~` expanded; unknown keys refused)."""
+    where = Path(path).expanduser()
+    try:
+        document = json.loads(where.read_text())
+    except OSError as error:
+        raise SettingsError(f"settings file {where} cannot be read: {error.strerror or error}") from None
+    except ValueError as error:
+        raise SettingsError(f"settings file {where} is not JSON: {error}") from None
+    if not isinstance(document, dict):
+        raise SettingsError(f"settings file {where} must hold a JSON object")
+    unknown = sorted(set(document) - set(CONFIG_KEYS))
+    if unknown:
+        raise SettingsError(f"settings file {where} has unknown keys {unknown}; known: {sorted(CONFIG_KEYS)}")
+    values = {key: _text(key, value) for key, value in document.items()}
+    return {key: value for key, value in values.items() if value is not None}
+
+
+def from_file(path: str | Path) -> Settings:
+    """Settings from a settings file alone (defaults for what it leaves out)."""
+    return from_sources(lambda _key: None, {SETTINGS_FILE_ENV: str(path)})
+
+
+def _refuse_retired(get: Callable[[str], str | None]) -> None:
+    for key in RETIRED_KEYS:
+        if get(key) not in (None, ""):
+            raise SettingsError(
+                f"stack config coldfleet:{key} is no longer read; set coldfleet:{SETTINGS_FILE_KEY} to a settings "
+                "file instead (`coldfleet sandbox start` writes ~/.local/state/coldfleet/sandbox/settings.json)")
+
+
+def from_sources(get: Callable[[str], str | None], env: Mapping[str, str] | None = None) -> Settings:
+    """Build settings from a config getter (`req.config.get`), the settings file it or `env` names, then `env`."""
+    env = os.environ if env is None else env
+    _refuse_retired(get)
+    path = get(SETTINGS_FILE_KEY) or env.get(SETTINGS_FILE_ENV)
+    in_file = read_file(path) if path else {}
     overrides: dict[str, Any] = {}
     for key, (name, env_name) in CONFIG_KEYS.items():
-        raw = get(key)
-        if raw is None and not (sandbox_flag or sandbox_dir):
-            raw = env.get(env_name)
-        if raw is not None and raw != "":
-            overrides[name] = _coerce(name, raw)
-    return replace(base, **overrides)
+        for raw in (get(key), in_file.get(key), env.get(env_name)):
+            if raw is not None and raw != "":
+                overrides[name] = _coerce(name, raw)
+                break
+    return replace(Settings(), **overrides)
 
 
-def load(get: Callable[[str], str | None], env: dict[str, str] | None = None) -> Settings:
+def load(get: Callable[[str], str | None], env: Mapping[str, str] | None = None) -> Settings:
     """Called from every provider's `configure()`; the settings become `current()` for this process."""
     global _current
     settings = from_sources(get, env)
@@ -164,7 +182,7 @@ def current() -> Settings:
 
 
 def use(settings: Settings) -> None:
-    """Set the process settings directly (tests, the CLI's pre-flight checks)."""
+    """Set the process settings directly (provider tests that call providers without the engine)."""
     global _current
     with _lock:
         _current = settings

@@ -9,6 +9,7 @@ import dataclasses
 import logging
 import os
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from starlette.applications import Starlette
@@ -18,6 +19,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from sandbox import faults
+from sandbox.graph.app_roles import seed, set_roles
 from sandbox.world import Dns, Faults, World
 
 log = logging.getLogger(__name__)
@@ -44,7 +46,7 @@ def _plain(value: Any) -> Any:
 
 def world_view(world: World) -> dict[str, Any]:
     with world.lock:
-        view = _plain(world)
+        view: dict[str, Any] = _plain(world)
         view["tokens"] = [
             {"client_id": t.client_id, "tenant_id": t.tenant_id, "audience": t.audience, "expires_at": t.expires_at}
             for t in world.tokens.values()
@@ -56,29 +58,36 @@ def _error(status: int, message: str) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status)
 
 
-def create_admin_app(world: World, dns: Dns, doubles: dict[str, Starlette], info: Callable[[], dict[str, Any]],
-                     zones: Callable[[], list[str]] | None = None) -> Starlette:
-    """`info()` gives the instance id and endpoints once the sandbox listens; `zones()` lists BIND's zones."""
+@dataclass
+class Admin:
+    """The admin endpoints over one sandbox's world, BIND and doubles. `info()` gives the instance id and endpoints
+    once the sandbox listens; `zones()` lists BIND's zones."""
 
-    async def health(_: Request) -> Response:
-        current = info()
+    world: World
+    dns: Dns
+    doubles: dict[str, Starlette]
+    info: Callable[[], dict[str, Any]]
+    zones: Callable[[], list[str]] | None = None
+
+    async def health(self, _: Request) -> Response:
+        current = self.info()
         return JSONResponse({"status": "ok", "instance": current.get("instance"), "pid": os.getpid()})
 
-    async def state(_: Request) -> Response:
-        body: dict[str, Any] = {"world": world_view(world), "requests": faults.stats(),
-                                "doubles": sorted(doubles)}
+    async def state(self, _: Request) -> Response:
+        body: dict[str, Any] = {"world": world_view(self.world), "requests": faults.stats(),
+                                "doubles": sorted(self.doubles)}
         extra: dict[str, Any] = {}
-        for name, app in doubles.items():
+        for name, app in self.doubles.items():
             snapshot = getattr(app.state, "admin_state", None)
             if callable(snapshot):
-                with world.lock:
+                with self.world.lock:
                     extra[name] = _plain(snapshot())
         body["state"] = extra
-        if zones is not None:
-            body["zones"] = await run_in_threadpool(zones)
+        if self.zones is not None:
+            body["zones"] = await run_in_threadpool(self.zones)
         return JSONResponse(body)
 
-    async def set_faults(request: Request) -> Response:
+    async def set_faults(self, request: Request) -> Response:
         data = await request.json()
         double = data.pop("double", None) if isinstance(data, dict) else None
         if not isinstance(double, str) or not double:
@@ -86,37 +95,35 @@ def create_admin_app(world: World, dns: Dns, doubles: dict[str, Starlette], info
         unknown = sorted(set(data) - set(FAULT_FIELDS))
         if unknown:
             return _error(400, f"unknown fault knobs: {', '.join(unknown)}")
-        with world.lock:
-            current = world.faults_for(double)
-            updated = dataclasses.replace(current, **data)
-            world.faults[double] = updated
+        with self.world.lock:
+            updated = dataclasses.replace(self.world.faults_for(double), **data)
+            self.world.faults[double] = updated
         log.info("faults for %s: %s", double, updated)
         return JSONResponse({"double": double, **dataclasses.asdict(updated)})
 
-    async def reset(_: Request) -> Response:
-        with world.lock:
-            world.faults.clear()
+    async def reset(self, _: Request) -> Response:
+        with self.world.lock:
+            self.world.faults.clear()
         faults.reset()
         return JSONResponse({"status": "reset"})
 
-    async def settings(request: Request) -> Response:
+    async def settings(self, request: Request) -> Response:
         data = await request.json()
         if not isinstance(data, dict) or set(data) - set(SETTINGS):
             return _error(400, f"settings: only {', '.join(SETTINGS)}")
-        with world.lock:
+        with self.world.lock:
             for key, value in data.items():
-                setattr(world, key, float(value))
-            return JSONResponse({key: getattr(world, key) for key in SETTINGS if key in data})
+                setattr(self.world, key, float(value))
+            return JSONResponse({key: getattr(self.world, key) for key in SETTINGS if key in data})
 
-    async def app_roles(request: Request) -> Response:
+    async def app_roles(self, request: Request) -> Response:
         """Change the application permissions an app holds in a tenant (default: the seeded partner app), as an
         admin of that tenant would in Entra: {"remove": [values], "add": [values], "app_id"?: client id}."""
-        from sandbox.graph.app_roles import seed, set_roles
-
         data = await request.json()
         tenant_id = request.path_params["tenant_id"]
         if not isinstance(data, dict) or set(data) - {"add", "remove", "app_id"}:
             return _error(400, "body must be {'add'?: [...], 'remove'?: [...], 'app_id'?: client id}")
+        world = self.world
         app_id = str(data.get("app_id") or world.credentials.get("client_id", "")).lower()
         with world.lock:
             tenant = world.tenants.get(tenant_id)
@@ -131,20 +138,25 @@ def create_admin_app(world: World, dns: Dns, doubles: dict[str, Starlette], info
                 return _error(400, str(error))
         return JSONResponse({"tenant_id": tenant_id, "app_id": app_id, "app_roles": held})
 
-    async def add_zone(request: Request) -> Response:
+    async def add_zone(self, request: Request) -> Response:
         data = await request.json()
         name = data.get("name") if isinstance(data, dict) else None
         if not isinstance(name, str) or not name.strip("."):
             return _error(400, "body must be {'name': <zone>}")
-        await run_in_threadpool(dns.add_zone, name)
-        return JSONResponse({"name": name.rstrip(".").lower(), "nameservers": dns.nameservers()}, status_code=201)
+        await run_in_threadpool(self.dns.add_zone, name)
+        return JSONResponse({"name": name.rstrip(".").lower(), "nameservers": self.dns.nameservers()},
+                            status_code=201)
 
+
+def create_admin_app(world: World, dns: Dns, doubles: dict[str, Starlette], info: Callable[[], dict[str, Any]],
+                     zones: Callable[[], list[str]] | None = None) -> Starlette:
+    admin = Admin(world, dns, doubles, info, zones)
     return Starlette(routes=[
-        Route("/health", health, methods=["GET"]),
-        Route("/state", state, methods=["GET"]),
-        Route("/faults", set_faults, methods=["POST"]),
-        Route("/reset", reset, methods=["POST"]),
-        Route("/settings", settings, methods=["POST"]),
-        Route("/zones", add_zone, methods=["POST"]),
-        Route("/tenants/{tenant_id}/app-roles", app_roles, methods=["POST"]),
+        Route("/health", admin.health, methods=["GET"]),
+        Route("/state", admin.state, methods=["GET"]),
+        Route("/faults", admin.set_faults, methods=["POST"]),
+        Route("/reset", admin.reset, methods=["POST"]),
+        Route("/settings", admin.settings, methods=["POST"]),
+        Route("/zones", admin.add_zone, methods=["POST"]),
+        Route("/tenants/{tenant_id}/app-roles", admin.app_roles, methods=["POST"]),
     ])

@@ -26,23 +26,38 @@ import dns.message
 import dns.name
 import dns.query
 import dns.rcode
-import dns.rdata
-import dns.rdataclass
 import dns.rdatatype
-import dns.rdtypes.ANY.TXT
 import dns.rrset
-import dns.tsig
 import dns.tsigkeyring
 import dns.update
 
+from sandbox.named import (
+    ALGORITHM,
+    INFRA_ZONE,
+    NAMESERVERS,
+    READY_NAME,
+    TIMEOUT_S,
+    UPDATE_KEY,
+    Keys,
+    Probe,
+    Readiness,
+    absolute,
+    ask,
+    named_conf,
+    owner,
+    probe,
+    rdata,
+    readiness,
+    rndc_conf,
+    values_of,
+    zone_file_text,
+)
+
 log = logging.getLogger(__name__)
 
-NAMESERVERS = ["ns1.sandbox.coldfleet.test", "ns2.sandbox.coldfleet.test"]
-INFRA_ZONE = "sandbox.coldfleet.test"  # serves the NS names and the readiness token
-UPDATE_KEY = "coldfleet-update"
-RNDC_KEY = "rndc-key"
-ALGORITHM = "hmac-sha256"
-TIMEOUT_S = 3.0
+__all__ = ["INFRA_ZONE", "NAMESERVERS", "READY_NAME", "Bind", "DnsError", "Probe", "Readiness", "ask", "free_port",
+           "readiness"]
+
 # A second named on the same port gets each new socket with p=1/2: 16 probes miss it with p=2**-16.
 READY_PROBES = 16
 
@@ -67,54 +82,6 @@ def free_port(preferred: int | None = None) -> int:
             tcp.close()
             udp.close()
     raise DnsError("no free port on 127.0.0.1")
-
-
-def _absolute(name: str) -> dns.name.Name:
-    return dns.name.from_text(name.rstrip(".") + ".")
-
-
-def _zone_file_text(zone: str, serial: int = 1) -> str:
-    return (
-        f"$ORIGIN {zone}.\n$TTL 300\n"
-        f"@ IN SOA {NAMESERVERS[0]}. hostmaster.{INFRA_ZONE}. {serial} 3600 600 604800 300\n"
-        + "".join(f"@ IN NS {ns}.\n" for ns in NAMESERVERS)
-    )
-
-
-def _values_of(rrset: dns.rrset.RRset) -> list[str]:
-    out: list[str] = []
-    for rr in rrset:
-        if rrset.rdtype == dns.rdatatype.TXT:
-            out.append(b"".join(rr.strings).decode("utf-8", "replace"))
-        else:
-            out.append(" ".join(part.rstrip(".") if part.endswith(".") else part for part in rr.to_text().split()))
-    return sorted(out)
-
-
-def _rdata(rdtype: dns.rdatatype.RdataType, value: str) -> dns.rdata.Rdata:
-    if rdtype == dns.rdatatype.TXT:
-        raw = value.encode()
-        chunks = [raw[i : i + 255] for i in range(0, len(raw), 255)] or [b""]
-        return dns.rdtypes.ANY.TXT.TXT(dns.rdataclass.IN, rdtype, chunks)
-    # Names inside values are absolute whether or not they end with a dot.
-    return dns.rdata.from_text(dns.rdataclass.IN, rdtype, value, origin=dns.name.root, relativize=False)
-
-
-def ask(port: int, name: str, rdtype: str, *, tcp: bool = True, timeout: float = TIMEOUT_S) -> list[str]:
-    """Query 127.0.0.1:`port` directly. TXT strings joined; names without trailing dot; [] for NXDOMAIN/NoAnswer."""
-    qname = _absolute(name)
-    rtype = dns.rdatatype.from_text(rdtype)
-    msg = dns.message.make_query(qname, rtype)
-    if tcp:
-        resp = dns.query.tcp(msg, "127.0.0.1", port=port, timeout=timeout)
-    else:
-        resp = dns.query.udp(msg, "127.0.0.1", port=port, timeout=timeout)
-    if resp.rcode() != dns.rcode.NOERROR:
-        return []
-    for rrset in resp.answer:
-        if rrset.name == qname and rrset.rdtype == rtype:
-            return _values_of(rrset)
-    return []
 
 
 class Bind:
@@ -205,52 +172,32 @@ class Bind:
             "port": self.port, "rndc_port": self.rndc_port,
         }))
         os.chmod(self._keys_path, 0o600)
-        infra = _zone_file_text(INFRA_ZONE, int(time.time())) + "".join(
+        infra = zone_file_text(INFRA_ZONE, int(time.time())) + "".join(
             f"{ns.split('.')[0]} IN A 127.0.0.1\n" for ns in NAMESERVERS
         ) + f'_ready IN TXT "{self._token}"\n'
         (self.dir / "infra.db").write_text(infra)
-        d = self.dir
-        (d / "named.conf").write_text(f"""
-key "{self.tsig_key_name}" {{ algorithm {ALGORITHM}; secret "{self.tsig_secret}"; }};
-key "{RNDC_KEY}" {{ algorithm {ALGORITHM}; secret "{self._rndc_secret}"; }};
-controls {{ inet 127.0.0.1 port {self.rndc_port} allow {{ 127.0.0.1; }} keys {{ "{RNDC_KEY}"; }}; }};
-options {{
-    directory "{d}";
-    pid-file "{d}/named.pid";
-    session-keyfile "{d}/session.key";
-    managed-keys-directory "{d}";
-    listen-on port {self.port} {{ 127.0.0.1; }};
-    listen-on-v6 {{ none; }};
-    recursion no;
-    dnssec-validation no;
-    allow-new-zones yes;
-    notify no;
-}};
-zone "{INFRA_ZONE}" {{ type primary; file "{d}/infra.db"; }};
-""")
-        (d / "rndc.conf").write_text(f"""
-key "{RNDC_KEY}" {{ algorithm {ALGORITHM}; secret "{self._rndc_secret}"; }};
-options {{ default-key "{RNDC_KEY}"; default-server 127.0.0.1; default-port {self.rndc_port}; }};
-""")
-        os.chmod(d / "named.conf", 0o600)
-        os.chmod(d / "rndc.conf", 0o600)
+        keys = Keys(self.tsig_key_name, self.tsig_secret, self._rndc_secret)
+        (self.dir / "named.conf").write_text(named_conf(self.dir, self.port, self.rndc_port, keys))
+        (self.dir / "rndc.conf").write_text(rndc_conf(self.rndc_port, keys))
+        os.chmod(self.dir / "named.conf", 0o600)
+        os.chmod(self.dir / "rndc.conf", 0o600)
 
     def _wait_ready(self, timeout_s: float = 15.0) -> bool:
-        """True once our token answers over UDP and TCP; False if another server answers on the port."""
+        """True once every probe answers our token; False if another server answers on the port (or on timeout)."""
         deadline = time.monotonic() + timeout_s
-        name = f"_ready.{INFRA_ZONE}"
         while time.monotonic() < deadline:
             if self._proc is None or self._proc.poll() is not None:
                 log.warning("named exited during start-up:\n%s", self._log_tail())
                 return False
             try:
-                answers = [self._ask(name, "TXT", tcp=i % 2 == 0, timeout=0.5) for i in range(READY_PROBES)]
+                probes = [probe(self.port, tcp=i % 2 == 0) for i in range(READY_PROBES)]
             except (dns.exception.DNSException, OSError):
                 time.sleep(0.05)
                 continue
-            if all(a == [self._token] for a in answers):
+            verdict = readiness(probes, self._token)
+            if verdict is Readiness.READY:
                 return True
-            if any(a != [self._token] for a in answers) and any(a for a in answers):
+            if verdict is Readiness.FOREIGN:
                 log.warning("another DNS server answers on 127.0.0.1:%d; picking another port", self.port)
                 return False
             time.sleep(0.05)
@@ -270,7 +217,7 @@ options {{ default-key "{RNDC_KEY}"; default-server 127.0.0.1; default-port {sel
         return list(NAMESERVERS)
 
     def has_zone(self, zone: str) -> bool:
-        zname = _absolute(zone)
+        zname = absolute(zone)
         msg = dns.message.make_query(zname, dns.rdatatype.SOA)
         resp = dns.query.tcp(msg, "127.0.0.1", port=self.port, timeout=TIMEOUT_S)
         return resp.rcode() == dns.rcode.NOERROR and any(
@@ -289,7 +236,7 @@ options {{ default-key "{RNDC_KEY}"; default-server 127.0.0.1; default-port {sel
         path = self.dir / "zones" / f"{zone}.db"
         for stale in (path, path.with_name(path.name + ".jnl")):
             stale.unlink(missing_ok=True)
-        path.write_text(_zone_file_text(zone, int(time.time())))
+        path.write_text(zone_file_text(zone, int(time.time())))
         spec = f'{{ type primary; file "zones/{zone}.db"; allow-update {{ key "{self.tsig_key_name}"; }}; }};'
         self.rndc("addzone", zone, spec)
         log.info("zone %s added", zone)
@@ -318,44 +265,35 @@ options {{ default-key "{RNDC_KEY}"; default-server 127.0.0.1; default-port {sel
             raise DnsError(f"update of {zone} answered {dns.rcode.to_text(resp.rcode())}")
 
     def _message(self, zone: str) -> dns.update.UpdateMessage:
-        return dns.update.UpdateMessage(_absolute(zone), keyring=self.keyring,
+        return dns.update.UpdateMessage(absolute(zone), keyring=self.keyring,
                                         keyname=dns.name.from_text(self.tsig_key_name), keyalgorithm=ALGORITHM)
-
-    def _owner(self, zone: str, name: str) -> dns.name.Name:
-        zone = zone.rstrip(".").lower()
-        name = name.rstrip(".").lower()
-        if name in ("", "@", zone):
-            return _absolute(zone)
-        if name.endswith("." + zone):
-            return _absolute(name)
-        return _absolute(f"{name}.{zone}")
 
     def replace_rrset(self, zone: str, name: str, rdtype: str, ttl: int, values: list[str]) -> None:
         """Delete and add in one message, then read back: BIND answers NOERROR to updates it ignores."""
-        owner = self._owner(zone, name)
+        where = owner(zone, name)
         rtype = dns.rdatatype.from_text(rdtype)
         try:
-            rdatas = [_rdata(rtype, v) for v in values]
+            rdatas = [rdata(rtype, v) for v in values]
         except (dns.exception.DNSException, ValueError) as exc:
             raise DnsError(f"invalid {rdtype} value: {exc}") from None
         upd = self._message(zone)
-        upd.delete(owner, rtype)
+        upd.delete(where, rtype)
         for rd in rdatas:
-            upd.add(owner, ttl, rd)
+            upd.add(where, ttl, rd)
         self._update(zone, upd)
-        expected = sorted(_values_of(dns.rrset.from_rdata_list(owner, ttl, rdatas))) if rdatas else []
-        got = self._ask(owner.to_text(), rdtype)
+        expected = sorted(values_of(dns.rrset.from_rdata_list(where, ttl, rdatas))) if rdatas else []
+        got = self._ask(where.to_text(), rdtype)
         if got != expected:
-            raise DnsError(f"update of {owner.to_text(True)} {rdtype} was not applied (conflicting data at the name?)")
+            raise DnsError(f"update of {where.to_text(True)} {rdtype} was not applied (conflicting data at the name?)")
 
     def delete_rrset(self, zone: str, name: str, rdtype: str) -> None:
-        owner = self._owner(zone, name)
+        where = owner(zone, name)
         rtype = dns.rdatatype.from_text(rdtype)
         upd = self._message(zone)
-        upd.delete(owner, rtype)
+        upd.delete(where, rtype)
         self._update(zone, upd)
-        if self._ask(owner.to_text(), rdtype):
-            raise DnsError(f"delete of {owner.to_text(True)} {rdtype} was not applied")
+        if self._ask(where.to_text(), rdtype):
+            raise DnsError(f"delete of {where.to_text(True)} {rdtype} was not applied")
 
     def zones(self) -> list[str]:
         """Zones added at run time (for the admin view)."""

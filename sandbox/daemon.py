@@ -1,5 +1,9 @@
 """Managing a detached sandbox for the CLI and tests: spawn `python -m sandbox serve --foreground`, wait until it is
-healthy, stop it by pid. Health = its admin app answers with the instance id written in sandbox.json."""
+healthy, stop it by pid. Health = its admin app answers with the instance id written in sandbox.json.
+
+The one sandbox module the CLI imports (`coldfleet sandbox start|stop|status`, `new-client --sandbox`); the product
+itself only ever reads the settings file a running sandbox writes (`settings_file(directory)`).
+"""
 
 from __future__ import annotations
 
@@ -16,11 +20,47 @@ from typing import Any
 
 import httpx
 
+from sandbox import info as info_files
 from sandbox.bind import Bind
+from sandbox.info import INFO_FILE, SETTINGS_FILE
 
 log = logging.getLogger(__name__)
 
-INFO_FILE = "sandbox.json"
+DEFAULT_DIR = Path.home() / ".local" / "state" / "coldfleet" / "sandbox"
+__all__ = ["DEFAULT_DIR", "INFO_FILE", "SETTINGS_FILE", "directory_for", "sandbox_dir", "settings_file",
+           "spawn", "stack_setting", "start_daemon", "status", "stop_daemon", "wait_ready"]
+
+
+def settings_file(directory: str | Path = DEFAULT_DIR) -> Path:
+    """The settings file (providers.config format) a sandbox in `directory` writes while it runs."""
+    return Path(directory).expanduser() / SETTINGS_FILE
+
+
+def sandbox_dir(directory: str | Path | None = None) -> Path:
+    """The sandbox directory the CLI uses: `directory`, else $COLDFLEET_SANDBOX_DIR, else DEFAULT_DIR."""
+    return Path(directory or os.environ.get("COLDFLEET_SANDBOX_DIR") or DEFAULT_DIR).expanduser()
+
+
+def stack_setting(directory: str | Path | None = None) -> str:
+    """What a sandbox stack says in `coldfleet:settingsFile` (`~/...` for the default directory, so the file stays
+    the same on every machine)."""
+    path = settings_file(sandbox_dir(directory))
+    try:
+        return "~/" + str(path.resolve().relative_to(Path.home().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def directory_for(settings: str | Path | None, directory: str | Path | None = None) -> Path | None:
+    """The sandbox directory whose settings file a stack names (`coldfleet:settingsFile`), else None.
+
+    A stack naming the settings.json of `sandbox_dir(directory)` is a sandbox stack: the CLI starts that sandbox
+    first and uses the sandbox passphrase.
+    """
+    if not settings:
+        return None
+    home = sandbox_dir(directory).resolve()
+    return home if Path(settings).expanduser().resolve() == settings_file(home) else None
 
 
 def _read_info(directory: Path) -> dict[str, Any] | None:
@@ -128,7 +168,7 @@ def stop_daemon(directory: str | Path, timeout_s: float = 20.0) -> bool:
         return False
     pid = int(info.get("pid", 0))
     if pid <= 0 or not _alive(pid):
-        (path / INFO_FILE).unlink(missing_ok=True)
+        info_files.remove(path)
         return False
     os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + timeout_s
@@ -138,5 +178,5 @@ def stop_daemon(directory: str | Path, timeout_s: float = 20.0) -> bool:
         log.warning("sandbox pid %d did not stop; killing it", pid)
         os.kill(pid, signal.SIGKILL)
         Bind(path / "bind").kill_stale()
-    (path / INFO_FILE).unlink(missing_ok=True)
+    info_files.remove(path)
     return True

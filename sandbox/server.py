@@ -1,58 +1,55 @@
 """The sandbox launcher: BIND9 plus every HTTP double, each on its own 127.0.0.1 port, from one asyncio loop.
 
-`serve(dir)` runs in the foreground until SIGTERM/SIGINT; `start_daemon` / `stop_daemon` / `status` manage a detached
-one for the CLI. The world is pickled to DIR/world.pkl when it changes, so a restart on the same directory keeps it
-(and BIND keeps its zones).
+`serve(dir)` runs in the foreground until SIGTERM/SIGINT; sandbox.daemon manages a detached one for the CLI. The world
+persists in DIR/world.pkl (sandbox.persist); sandbox.info writes what users read (sandbox.json, settings.json).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
-import importlib
 import json
 import logging
 import os
-import pickle
 import secrets
 import signal
 import socket
-import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import uvicorn
 from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 
+from sandbox import info
 from sandbox.admin import create_admin_app
-from sandbox.bind import NAMESERVERS, Bind
-from sandbox.daemon import INFO_FILE, start_daemon, status, stop_daemon
+from sandbox.bind import Bind
+from sandbox.cloudflare.app import create_app as cloudflare_app
+from sandbox.daemon import start_daemon, status, stop_daemon
+from sandbox.exchange.app import create_app as exchange_app
 from sandbox.faults import FaultMiddleware
+from sandbox.graph.app import create_app as graph_app
+from sandbox.identity.app import create_app as identity_app
+from sandbox.info import INFO_FILE, PORTS_FILE
+from sandbox.namecom.app import create_app as namecom_app
+from sandbox.partner_center.app import create_app as partner_center_app
+from sandbox.persist import WORLD_FILE, Persister, load_world
 from sandbox.tls import ensure_certs
-from sandbox.world import App, Domain, Tenant, World, new_id
+from sandbox.world import App, Dns, Domain, Tenant, World, new_id
 
 log = logging.getLogger(__name__)
 
+# start_daemon / status / stop_daemon: still importable from here for older callers; sandbox.daemon is their home.
 __all__ = ["INFO_FILE", "Sandbox", "serve", "start_daemon", "status", "stop_daemon"]
 
-# double name -> (endpoint key in sandbox.json, base path)
-DOUBLES: dict[str, tuple[str, str]] = {
-    "identity": ("login", ""),
-    "graph": ("graph", "/v1.0"),
-    "exchange": ("exchange", ""),
-    "partner_center": ("partner", "/v1"),
-    "cloudflare": ("cloudflare", "/client/v4"),
-    "namecom": ("namecom", ""),
+FACTORIES: dict[str, Callable[[World, Dns], Starlette]] = {
+    "identity": identity_app,
+    "graph": graph_app,
+    "exchange": exchange_app,
+    "partner_center": partner_center_app,
+    "cloudflare": cloudflare_app,
+    "namecom": namecom_app,
 }
-WORLD_FILE = "world.pkl"
-PORTS_FILE = "ports.json"
-PERSIST_INTERVAL_S = 0.5
-
 
 # -- world ---------------------------------------------------------------------------------------------------------
 def seed_world(world: World) -> None:
@@ -78,93 +75,10 @@ def seed_world(world: World) -> None:
         creds.setdefault("namecom_token", secrets.token_hex(20))
 
 
-def load_world(path: Path) -> World:
-    if path.exists():
-        try:
-            with path.open("rb") as fh:
-                world = pickle.load(fh)
-            if isinstance(world, World):
-                log.info("world loaded from %s", path)
-                return world
-        except Exception as exc:  # a broken file must not block the sandbox
-            log.warning("cannot load %s (%s); starting a new world", path, type(exc).__name__)
-            path.rename(path.with_suffix(".broken"))
-    return World()
-
-
-def _atomic_write(path: Path, data: bytes, mode: int = 0o600) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(data)
-    os.replace(tmp, path)
-
-
-class Persister:
-    """Pickles the world to disk every PERSIST_INTERVAL_S when its content changed (and once more at stop)."""
-
-    def __init__(self, world: World, path: Path) -> None:
-        self.world, self.path = world, path
-        self._digest = b""
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="world-persister", daemon=True)
-
-    def save(self) -> None:
-        with self.world.lock:
-            data = pickle.dumps(self.world)
-        digest = hashlib.sha256(data).digest()
-        if digest != self._digest:
-            _atomic_write(self.path, data)
-            self._digest = digest
-
-    def _run(self) -> None:
-        last_error = ""
-        while not self._stop.wait(PERSIST_INTERVAL_S):
-            try:
-                self.save()
-                last_error = ""
-            except Exception as exc:  # keep persisting after a transient failure; log each new failure once
-                if repr(exc) != last_error:
-                    log.exception("persisting the world failed")
-                last_error = repr(exc)
-
-    def start(self) -> None:
-        self.save()
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout=5)
-        self.save()
-
-
 # -- apps ----------------------------------------------------------------------------------------------------------
-def _placeholder(name: str, problem: str = "") -> Starlette:
-    async def missing(_: Request) -> Response:
-        return JSONResponse({"error": f"the {name} double is not available", "detail": problem}, status_code=501)
-
-    return Starlette(routes=[Route("/{path:path}", missing, methods=["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"])])
-
-
 def build_doubles(world: World, dns: Bind) -> dict[str, Starlette]:
-    """Import `sandbox.<name>.app` lazily. A double that is missing or fails to build answers 501 (with the reason)
-    and is logged as an error, so one broken double never takes the others' sandbox down."""
-    apps: dict[str, Starlette] = {}
-    for name in DOUBLES:
-        try:
-            module = importlib.import_module(f"sandbox.{name}.app")
-            apps[name] = module.create_app(world, dns)
-        except ModuleNotFoundError as exc:
-            if not (exc.name and (exc.name == f"sandbox.{name}" or exc.name.startswith(f"sandbox.{name}."))):
-                log.exception("double %s failed to load; serving a placeholder", name)
-            else:
-                log.warning("double %s not found (%s); serving a placeholder", name, exc.name)
-            apps[name] = _placeholder(name, f"{type(exc).__name__}: {exc}")
-        except Exception as exc:  # see the docstring
-            log.exception("double %s failed to load; serving a placeholder", name)
-            apps[name] = _placeholder(name, f"{type(exc).__name__}: {exc}")
-    return apps
+    """Every double, imported statically: a broken one fails the sandbox's start instead of answering 501."""
+    return {name: create(world, dns) for name, create in FACTORIES.items()}
 
 
 class _Server(uvicorn.Server):
@@ -262,7 +176,7 @@ class Sandbox:
                 sock.close()
             await asyncio.to_thread(bind.stop)
             persister.stop()
-            (self.dir / INFO_FILE).unlink(missing_ok=True)
+            info.remove(self.dir)
             log.info("sandbox %s stopped", self.instance)
 
     def _old_ports(self) -> dict[str, int]:
@@ -283,9 +197,10 @@ class Sandbox:
                     raise RuntimeError(f"a server failed to start: {done[0].get_name()}") from done[0].exception()
                 await asyncio.sleep(0.01)
             ports = {name: sock.getsockname()[1] for name, _, sock in servers}
-            self.info = self._build_info(ports, world, bind, ca_cert)
-            _atomic_write(self.dir / PORTS_FILE, json.dumps(ports).encode())
-            _atomic_write(self.dir / INFO_FILE, json.dumps(self.info, indent=2).encode())
+            with world.lock:
+                credentials = dict(world.credentials)
+            self.info = info.build_info(self.instance, self.dir, ports, credentials, bind, ca_cert)
+            info.write(self.dir, self.info, ports)
             log.info("sandbox %s ready in %s", self.instance, self.dir)
             stop_wait = asyncio.create_task(self._stop.wait())
             watch = asyncio.create_task(self._watch(bind))
@@ -293,7 +208,7 @@ class Sandbox:
             stop_wait.cancel()
             watch.cancel()
         finally:
-            (self.dir / INFO_FILE).unlink(missing_ok=True)
+            info.remove(self.dir)
             for _, server, _ in servers:
                 server.should_exit = True
             await asyncio.gather(*tasks, return_exceptions=True)
@@ -309,24 +224,6 @@ class Sandbox:
             if not bind.running() and not warned:
                 log.error("named exited; DNS is down (see %s)", bind.dir / "named.log")
                 warned = True
-
-    def _build_info(self, ports: dict[str, int], world: World, bind: Bind, ca_cert: Path) -> dict[str, Any]:
-        endpoints = {key: f"https://127.0.0.1:{ports[name]}{path}" for name, (key, path) in DOUBLES.items()}
-        endpoints["admin"] = f"http://127.0.0.1:{ports['admin']}"
-        with world.lock:
-            creds = dict(world.credentials)
-        return {
-            "instance": self.instance,
-            "pid": os.getpid(),
-            "dir": str(self.dir),
-            "ca_cert": str(ca_cert),
-            "endpoints": endpoints,
-            "dns": {"server": "127.0.0.1", "port": bind.port, "tsig_key_name": bind.tsig_key_name,
-                    "tsig_secret": bind.tsig_secret, "tsig_algorithm": "hmac-sha256", "nameservers": NAMESERVERS},
-            "credentials": {k: creds[k] for k in ("partner_tenant_id", "client_id", "client_secret",
-                                                  "cloudflare_api_token", "cloudflare_account_id",
-                                                  "namecom_username", "namecom_token")},
-        }
 
 
 def serve(directory: str | Path, parent_pid: int | None = None) -> None:

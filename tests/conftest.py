@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from sandbox.testing import SandboxHandle
+from sandbox.handle import SandboxHandle
 
 
 @pytest.fixture(scope="session")

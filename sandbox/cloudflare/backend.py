@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -10,18 +11,17 @@ from sandbox.cloudflare import errors
 from sandbox.cloudflare.models import (
     CfRecord,
     CfZone,
-    check_conflicts,
     credentials,
-    idna,
     new_id,
-    normalize,
     now,
     push,
     record_json,
     state,
     zone_json,
 )
+from sandbox.cloudflare.records import check_conflicts, idna, normalize
 from sandbox.cloudflare.txt import txt_text
+from sandbox.namecom.models import registered_nameservers
 from sandbox.world import Dns, World
 
 log = logging.getLogger(__name__)
@@ -33,8 +33,9 @@ DEFAULT_ACCOUNT = "0" * 31 + "1"
 def _match(value: str, expr: str) -> bool:
     """Zone list filters: `name=<op>:<value>` with Cloudflare's operators, `equal` by default."""
     op, _, operand = expr.partition(":")
-    ops = {"equal": lambda v, o: v == o, "not_equal": lambda v, o: v != o, "starts_with": str.startswith,
-           "ends_with": str.endswith, "contains": lambda v, o: o in v}
+    ops: dict[str, Callable[[str, str], bool]] = {
+        "equal": lambda v, o: v == o, "not_equal": lambda v, o: v != o, "starts_with": str.startswith,
+        "ends_with": str.endswith, "contains": lambda v, o: o in v}
     if operand and op in ops:
         return bool(ops[op](value.lower(), operand.lower()))
     return value.lower() == expr.lower()
@@ -110,8 +111,6 @@ class CloudflareBackend:
                     self.dns.add_zone(name)
             except Exception as exc:
                 raise errors.CfError(500, 1002, f"sandbox: could not create the zone at BIND: {exc}") from None
-            from sandbox.namecom.models import registered_nameservers
-
             zone = CfZone(id=new_id(), name=name, account_id=self.account_id(),
                           name_servers=[n.lower().rstrip(".") for n in self.dns.nameservers()],
                           original_name_servers=registered_nameservers(self.world, name))

@@ -47,18 +47,20 @@ async def body_of(request: Request) -> dict[str, Any]:
     return data
 
 
-def zone_id_of(request: Request) -> str:
-    zone_id = request.path_params["zone_id"]
-    if not ID_RE.match(zone_id):
+def _id_param(request: Request, name: str) -> str:
+    """A 32-hex id from the path; anything else is an unknown route, as Cloudflare answers it."""
+    value = str(request.path_params[name])
+    if not ID_RE.match(value):
         raise errors.bad_route(request.url.path)
-    return zone_id
+    return value
+
+
+def zone_id_of(request: Request) -> str:
+    return _id_param(request, "zone_id")
 
 
 def record_id_of(request: Request) -> str:
-    record_id = request.path_params["record_id"]
-    if not ID_RE.match(record_id):
-        raise errors.bad_route(request.url.path)
-    return record_id
+    return _id_param(request, "record_id")
 
 
 async def list_zones(request: Request, api: CloudflareBackend) -> Response:

@@ -10,42 +10,53 @@ UNQUOTED_WARNING = ("The content field of TXT records must be in quotation marks
                     "on your behalf, which will not affect how the record works.")
 
 
+def _escape(data: bytes, i: int) -> tuple[bytes, int] | None:
+    """The byte(s) of the escape at `data[i]` (a backslash) and the index after it; None when malformed."""
+    digits = data[i + 1 : i + 4]
+    if len(digits) == 3 and digits.isdigit():
+        value = int(digits)
+        return (bytes([value]), i + 4) if value <= 255 else None
+    if i + 1 >= len(data):
+        return None
+    return data[i + 1 : i + 2], i + 2
+
+
+def _quoted(data: bytes, i: int) -> tuple[bytes, int] | None:
+    """The character string opening at `data[i]` (a quote) and the index after its closing quote; None if open."""
+    buf = bytearray()
+    i += 1
+    while i < len(data):
+        c = data[i : i + 1]
+        if c == b'"':
+            return bytes(buf), i + 1
+        if c == b"\\":
+            escaped = _escape(data, i)
+            if escaped is None:
+                return None
+            chunk, i = escaped
+            buf += chunk
+            continue
+        buf += c
+        i += 1
+    return None  # unterminated
+
+
 def parse_strings(content: str) -> list[bytes] | None:
     """The character strings of quoted content, or None when the content is not (entirely) quoted strings."""
     data = content.encode("utf-8")
     out: list[bytes] = []
-    i, n = 0, len(data)
-    while i < n:
+    i = 0
+    while i < len(data):
         if data[i : i + 1].isspace():
             i += 1
             continue
         if data[i : i + 1] != b'"':
             return None
-        i += 1
-        buf = bytearray()
-        while True:
-            if i >= n:
-                return None  # unterminated
-            c = data[i : i + 1]
-            if c == b'"':
-                i += 1
-                break
-            if c == b"\\":
-                if data[i + 1 : i + 4].isdigit() and len(data[i + 1 : i + 4]) == 3:
-                    value = int(data[i + 1 : i + 4])
-                    if value > 255:
-                        return None
-                    buf.append(value)
-                    i += 4
-                    continue
-                if i + 1 >= n:
-                    return None
-                buf += data[i + 1 : i + 2]
-                i += 2
-                continue
-            buf += c
-            i += 1
-        out.append(bytes(buf))
+        parsed = _quoted(data, i)
+        if parsed is None:
+            return None
+        string, i = parsed
+        out.append(string)
     return out if out else None
 
 

@@ -19,10 +19,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from sandbox.graph import app_roles, errors, gdap
+from sandbox.graph import app_roles, consent, errors, gdap
 from sandbox.graph.batch import JSON_TYPE, run_batch
-from sandbox.graph.consent import dispatcher
-from sandbox.graph.handlers import Answer, Call
+from sandbox.graph.calls import Answer, Call
 from sandbox.graph.handlers import dispatch as _dispatch_core
 from sandbox.graph.models import GraphBackend, default_skus
 from sandbox.world import Dns, World
@@ -33,7 +32,7 @@ AUDIENCE = "https://graph.microsoft.com"
 VERSION_ROOT = "/v1.0"
 # GDAP relationships (gdap.py), appRoleAssignments (app_roles.py, which also seeds the calling app's modelled admin
 # consent), servicePrincipals and oauth2PermissionGrants (consent.py) are routed first, then the core routes.
-dispatch = gdap.dispatcher(app_roles.dispatcher(dispatcher(_dispatch_core)))
+dispatch = gdap.dispatcher(app_roles.dispatcher(consent.dispatcher(_dispatch_core)))
 
 
 def _bearer(headers: dict[str, str]) -> str | None:

@@ -11,7 +11,7 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from sandbox.graph import errors
-from sandbox.graph.handlers import Answer, Call
+from sandbox.graph.calls import Answer, Call
 
 MAX_ITEMS = 20
 METHODS = frozenset({"GET", "POST", "PATCH", "PUT", "DELETE"})

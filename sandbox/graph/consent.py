@@ -20,25 +20,25 @@ import base64
 import re
 import uuid
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from sandbox.graph import errors, query
-from sandbox.graph.app_roles import dispatcher_for, fill_roles, role_json
-from sandbox.graph.handlers import Answer, Call, Handler
+from sandbox.graph.calls import (
+    Answer,
+    Call,
+    Handler,
+    collection_routes,
+    dispatcher_for,
+    entity,
+    filtered,
+    json_body,
+    routes,
+)
+from sandbox.graph.principals import add_principal, grants, principals, role_json, tenant_of
 from sandbox.world import PermissionGrant, ServicePrincipal, Tenant, World
 
-MICROSOFT_TENANT_ID = "f8cdef31-a31e-4b4a-93e4-5f571e91255a"  # owner of Microsoft's first-party apps
-EXCHANGE_ONLINE_APP_ID = "00000002-0000-0ff1-ce00-000000000000"
-MICROSOFT_GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000"
-_SCOPE_IDS = uuid.UUID("0d5c7a1e-6a53-4c4b-8f0e-6b1f3c2a9e77")  # stable ids for the seeded scopes
-FIRST_PARTY: dict[str, tuple[str, tuple[str, ...]]] = {
-    EXCHANGE_ONLINE_APP_ID: ("Office 365 Exchange Online", (
-        "IMAP.AccessAsUser.All", "POP.AccessAsUser.All", "SMTP.Send", "EWS.AccessAsUser.All",
-        "Mail.Read", "Mail.Send", "full_access_as_user")),
-    MICROSOFT_GRAPH_APP_ID: ("Microsoft Graph", (
-        "openid", "profile", "email", "offline_access", "User.Read", "Mail.Read", "Mail.Send",
-        "IMAP.AccessAsUser.All", "POP.AccessAsUser.All", "SMTP.Send")),
-}
+T = TypeVar("T")
+
 SP_FILTERS = {"appId": {"eq", "in"}, "displayName": {"eq", "in", "startswith"}, "id": {"eq", "in"}}
 GRANT_FILTERS = {"clientId": {"eq"}, "resourceId": {"eq"}, "consentType": {"eq"}, "principalId": {"eq"}}
 CONSENT_TYPES = ("AllPrincipals", "Principal")
@@ -47,33 +47,6 @@ _GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 
 
 # -- state ------------------------------------------------------------------------------------------------------------
-def _principals(tenant: Tenant) -> dict[str, ServicePrincipal]:
-    """The tenant's servicePrincipals, with the first-party ones seeded (tenants pickled before this had none)."""
-    sps: dict[str, ServicePrincipal] = tenant.__dict__.setdefault("service_principals", {})
-    present = {sp.app_id for sp in sps.values()}
-    for app_id, (name, scopes) in FIRST_PARTY.items():
-        if app_id not in present:
-            sp = ServicePrincipal(id=str(uuid.uuid4()), app_id=app_id, display_name=name,
-                                  app_owner_organization_id=MICROSOFT_TENANT_ID,
-                                  scopes={s: str(uuid.uuid5(_SCOPE_IDS, f"{app_id}/{s}")) for s in scopes})
-            sps[sp.id] = sp
-    for sp in sps.values():
-        fill_roles(sp)
-    return sps
-
-
-def _grants(tenant: Tenant) -> dict[str, PermissionGrant]:
-    grants: dict[str, PermissionGrant] = tenant.__dict__.setdefault("permission_grants", {})
-    return grants
-
-
-def _tenant(world: World, tenant_id: str) -> Tenant:
-    tenant = world.tenants.get(tenant_id)
-    if tenant is None:
-        raise errors.GraphError(404, "Request_ResourceNotFound", f"Tenant '{tenant_id}' not found.")
-    return tenant
-
-
 def _grant_id(client_id: str, resource_id: str, principal_id: str | None) -> str:
     """Graph's grant ids are the unpadded base64url of the object ids involved (client, resource[, principal])."""
     raw = uuid.UUID(client_id).bytes_le + uuid.UUID(resource_id).bytes_le
@@ -127,66 +100,34 @@ def grant_json(grant: PermissionGrant) -> dict[str, Any]:
             "principalId": grant.principal_id, "resourceId": grant.resource_id, "scope": grant.scope}
 
 
-def _filtered(call: Call, items: list[dict[str, Any]], allowed: dict[str, set[str]], resource: str) -> Answer:
-    for option in ("$orderby", "$expand", "$search"):
-        if option in call.query:
-            raise errors.GraphError(400, "Request_UnsupportedQuery",
-                                    f"The query option {option} is not supported by the sandbox on this resource.")
-    if "$filter" in call.query:
-        predicate = _Filter(call.query["$filter"], allowed, resource).parse()
-        items = [item for item in items if predicate(item)]
-    names = query.select_names(call.query)
-    chunk, next_link = query.page(items, call.query, f"{call.base_url}{call.path.rstrip('/')}")
-    fragment = call.path.strip("/") + (f"({','.join(names)})" if names else "")
-    body: dict[str, Any] = {"@odata.context": f"{call.base_url}/$metadata#{fragment}"}
-    if next_link:
-        body["@odata.nextLink"] = next_link
-    body["value"] = [query.select(item, names, tuple(item), resource[0].lower() + resource[1:]) for item in chunk]
-    return Answer(200, body)
-
-
-class _Filter(query._Parser):
-    """The users filter grammar with this resource's filterable properties."""
-
-    def __init__(self, text: str, allowed: dict[str, set[str]], resource: str) -> None:
-        super().__init__(text, advanced=False)
-        self.allowed, self.resource = allowed, resource
-
-    def check(self, prop: str, op: str) -> None:
-        if op not in self.allowed.get(prop, set()):
-            raise errors.unsupported_query(prop, self.resource)
-
-
-def _entity(call: Call, fragment: str, body: dict[str, Any], status: int = 200) -> Answer:
-    return Answer(status, {"@odata.context": f"{call.base_url}/$metadata#{fragment}/$entity", **body})
-
-
-def _body(call: Call) -> dict[str, Any]:
-    if not isinstance(call.body, dict):
-        raise errors.odata_bad_request("Unable to read JSON request payload. Please ensure Content-Type header is "
-                                       "set and payload is of valid JSON format.")
-    return {k: v for k, v in call.body.items() if "@" not in k}
-
-
 # -- servicePrincipals ------------------------------------------------------------------------------------------------
-def list_service_principals(world: World, call: Call) -> Answer:
+def _items(world: World, call: Call, store: Callable[[Tenant], dict[str, T]],
+           to_json: Callable[[T], dict[str, Any]]) -> list[dict[str, Any]]:
     with world.lock:
-        items = [sp_json(sp) for sp in _principals(_tenant(world, call.tenant_id)).values()]
-    return _filtered(call, items, SP_FILTERS, "ServicePrincipal")
+        return [to_json(item) for item in store(tenant_of(world, call.tenant_id)).values()]
+
+
+def _one(world: World, call: Call, store: Callable[[Tenant], dict[str, T]], key: str,
+         to_json: Callable[[T], dict[str, Any]]) -> dict[str, Any]:
+    with world.lock:
+        found = store(tenant_of(world, call.tenant_id)).get(key)
+        if found is None:
+            raise errors.not_found(key)
+        return to_json(found)
+
+
+def list_service_principals(world: World, call: Call) -> Answer:
+    return filtered(call, _items(world, call, principals, sp_json), SP_FILTERS, "ServicePrincipal")
 
 
 def get_service_principal(world: World, call: Call, sp: str) -> Answer:
-    with world.lock:
-        found = _principals(_tenant(world, call.tenant_id)).get(sp)
-        if found is None:
-            raise errors.not_found(sp)
-        item = sp_json(found)
+    item = _one(world, call, principals, sp, sp_json)
     names = query.select_names(call.query)
-    return _entity(call, "servicePrincipals", query.select(item, names, tuple(item), "servicePrincipal"))
+    return entity(call, "servicePrincipals", query.select(item, names, tuple(item), "servicePrincipal"))
 
 
 def create_service_principal(world: World, call: Call) -> Answer:
-    body = _body(call)
+    body = json_body(call, annotations=False)
     app_id = body.get("appId")
     if not app_id:
         raise errors.required("appId", "ServicePrincipal")
@@ -195,18 +136,14 @@ def create_service_principal(world: World, call: Call) -> Answer:
                                  "application object.", target="appId")
     app_id = app_id.lower()
     with world.lock:
-        tenant = _tenant(world, call.tenant_id)
-        sps = _principals(tenant)
+        tenant = tenant_of(world, call.tenant_id)
+        sps = principals(tenant)
         if any(sp.app_id == app_id for sp in sps.values()):
             raise errors.GraphError(409, "Request_MultipleObjectsWithSameKeyValue",
                                     "The service principal cannot be created, updated, or restored because the "
                                     f"service principal name {app_id} is already in use.")
-        app = world.apps.get(app_id)
-        name = app.display_name if app is not None else str(body.get("displayName") or f"app {app_id[:8]}")
-        sp = ServicePrincipal(id=str(uuid.uuid4()), app_id=app_id, display_name=name,
-                              app_owner_organization_id=app.home_tenant_id if app is not None else None)
-        sps[sp.id] = sp
-        return _entity(call, "servicePrincipals", sp_json(sp), 201)
+        sp = add_principal(world, sps, app_id, str(body.get("displayName") or "") or None)
+        return entity(call, "servicePrincipals", sp_json(sp), 201)
 
 
 # -- oauth2PermissionGrants -------------------------------------------------------------------------------------------
@@ -219,21 +156,15 @@ def _scope(value: Any) -> str:
 
 
 def list_grants(world: World, call: Call) -> Answer:
-    with world.lock:
-        items = [grant_json(g) for g in _grants(_tenant(world, call.tenant_id)).values()]
-    return _filtered(call, items, GRANT_FILTERS, "OAuth2PermissionGrant")
+    return filtered(call, _items(world, call, grants, grant_json), GRANT_FILTERS, "OAuth2PermissionGrant")
 
 
 def get_grant(world: World, call: Call, grant: str) -> Answer:
-    with world.lock:
-        found = _grants(_tenant(world, call.tenant_id)).get(grant)
-        if found is None:
-            raise errors.not_found(grant)
-        return _entity(call, "oauth2PermissionGrants", grant_json(found))
+    return entity(call, "oauth2PermissionGrants", _one(world, call, grants, grant, grant_json))
 
 
 def create_grant(world: World, call: Call) -> Answer:
-    body = _body(call)
+    body = json_body(call, annotations=False)
     for prop in ("clientId", "consentType", "resourceId"):
         if not body.get(prop):
             raise errors.required(prop, "OAuth2PermissionGrant")
@@ -243,8 +174,8 @@ def create_grant(world: World, call: Call) -> Answer:
     if (consent_type == "Principal") != bool(principal_id):
         raise errors.invalid_value("principalId", "OAuth2PermissionGrant")
     with world.lock:
-        tenant = _tenant(world, call.tenant_id)
-        sps = _principals(tenant)
+        tenant = tenant_of(world, call.tenant_id)
+        sps = principals(tenant)
         for prop in ("clientId", "resourceId"):
             if str(body[prop]).lower() not in sps:
                 raise errors.invalid_value(prop, "OAuth2PermissionGrant")
@@ -252,19 +183,19 @@ def create_grant(world: World, call: Call) -> Answer:
             raise errors.invalid_value("principalId", "OAuth2PermissionGrant")
         client_id, resource_id = str(body["clientId"]).lower(), str(body["resourceId"]).lower()
         grant_id = _grant_id(client_id, resource_id, principal_id)
-        grants = _grants(tenant)
-        if grant_id in grants:
+        held = grants(tenant)
+        if grant_id in held:
             raise errors.GraphError(409, "Request_MultipleObjectsWithSameKeyValue", "Permission entry already exists.")
         grant = PermissionGrant(id=grant_id, client_id=client_id, resource_id=resource_id, consent_type=consent_type,
                                 scope=_scope(body.get("scope")), principal_id=principal_id)
-        grants[grant.id] = grant
-        return _entity(call, "oauth2PermissionGrants", grant_json(grant), 201)
+        held[grant.id] = grant
+        return entity(call, "oauth2PermissionGrants", grant_json(grant), 201)
 
 
 def update_grant(world: World, call: Call, grant: str) -> Answer:
-    body = _body(call)
+    body = json_body(call, annotations=False)
     with world.lock:
-        found = _grants(_tenant(world, call.tenant_id)).get(grant)
+        found = grants(tenant_of(world, call.tenant_id)).get(grant)
         if found is None:
             raise errors.not_found(grant)
         for key in body:
@@ -277,25 +208,17 @@ def update_grant(world: World, call: Call, grant: str) -> Answer:
 
 def delete_grant(world: World, call: Call, grant: str) -> Answer:
     with world.lock:
-        grants = _grants(_tenant(world, call.tenant_id))
-        if grants.pop(grant, None) is None:
+        if grants(tenant_of(world, call.tenant_id)).pop(grant, None) is None:
             raise errors.not_found(grant)
     return Answer(204)
 
 
-_SEG = r"(?P<{}>[^/]+)"
-_TABLE: list[tuple[str, str, Callable[..., Answer]]] = [
-    ("GET", "/servicePrincipals", list_service_principals),
-    ("POST", "/servicePrincipals", create_service_principal),
-    ("GET", "/servicePrincipals/{sp}", get_service_principal),
-    ("GET", "/oauth2PermissionGrants", list_grants),
-    ("POST", "/oauth2PermissionGrants", create_grant),
-    ("GET", "/oauth2PermissionGrants/{grant}", get_grant),
-    ("PATCH", "/oauth2PermissionGrants/{grant}", update_grant),
-    ("DELETE", "/oauth2PermissionGrants/{grant}", delete_grant),
-]
-ROUTES = [(method, re.compile("^" + path.format(sp=_SEG.format("sp"), grant=_SEG.format("grant")) + "/?$"), handler)
-          for method, path, handler in _TABLE]
+ROUTES = routes([
+    *collection_routes("/servicePrincipals", "sp", listing=list_service_principals, create=create_service_principal,
+                       get=get_service_principal),
+    *collection_routes("/oauth2PermissionGrants", "grant", listing=list_grants, create=create_grant, get=get_grant,
+                       update=update_grant, delete=delete_grant),
+])
 
 
 def dispatcher(fallback: Handler) -> Handler:

@@ -22,9 +22,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sandbox.graph import errors, query
-from sandbox.graph.app_roles import Route, dispatcher_for
-from sandbox.graph.consent import _body, _entity, _filtered, _tenant
-from sandbox.graph.handlers import Answer, Call, Handler
+from sandbox.graph.calls import Answer, Call, Handler, dispatcher_for, entity, filtered, json_body, routes
+from sandbox.graph.principals import tenant_of
 from sandbox.world import GdapRelationship, Tenant, World
 
 COLLECTION = "tenantRelationships/delegatedAdminRelationships"
@@ -87,7 +86,7 @@ def request_json(request: dict[str, Any]) -> dict[str, Any]:
 
 
 def _get(world: World, call: Call, rel_id: str) -> GdapRelationship:
-    rel = _relationships(_tenant(world, call.tenant_id)).get(rel_id)
+    rel = _relationships(tenant_of(world, call.tenant_id)).get(rel_id)
     if rel is None:
         raise errors.not_found(rel_id)
     _refresh(world, rel)
@@ -96,18 +95,18 @@ def _get(world: World, call: Call, rel_id: str) -> GdapRelationship:
 
 def list_relationships(world: World, call: Call) -> Answer:
     with world.lock:
-        rels = list(_relationships(_tenant(world, call.tenant_id)).values())
+        rels = list(_relationships(tenant_of(world, call.tenant_id)).values())
         for rel in rels:
             _refresh(world, rel)
         items = [relationship_json(rel) for rel in sorted(rels, key=lambda r: r.created)]
-    return _filtered(call, items, FILTERS, RESOURCE)
+    return filtered(call, items, FILTERS, RESOURCE)
 
 
 def get_relationship(world: World, call: Call, rel: str) -> Answer:
     with world.lock:
         item = relationship_json(_get(world, call, rel))
     names = query.select_names(call.query)
-    return _entity(call, COLLECTION, query.select(item, names, tuple(item), "delegatedAdminRelationship"))
+    return entity(call, COLLECTION, query.select(item, names, tuple(item), "delegatedAdminRelationship"))
 
 
 def _validated(body: dict[str, Any]) -> tuple[str, str, str, dict[str, Any], list[str]]:
@@ -139,9 +138,9 @@ def _validated(body: dict[str, Any]) -> tuple[str, str, str, dict[str, Any], lis
 
 
 def create_relationship(world: World, call: Call) -> Answer:
-    name, duration, extend, customer, role_ids = _validated(_body(call))
+    name, duration, extend, customer, role_ids = _validated(json_body(call, annotations=False))
     with world.lock:
-        rels = _relationships(_tenant(world, call.tenant_id))
+        rels = _relationships(tenant_of(world, call.tenant_id))
         if any(r.display_name.lower() == name.lower() for r in rels.values()):
             raise errors.bad_request(f"A relationship with the display name '{name}' already exists.",
                                      target="displayName")
@@ -151,7 +150,7 @@ def create_relationship(world: World, call: Call) -> Answer:
                                customer_display_name=str(customer.get("displayName") or ""),
                                auto_extend_duration=extend)
         rels[rel.id] = rel
-        return _entity(call, COLLECTION, relationship_json(rel), 201)
+        return entity(call, COLLECTION, relationship_json(rel), 201)
 
 
 def list_requests(world: World, call: Call, rel: str) -> Answer:
@@ -162,7 +161,7 @@ def list_requests(world: World, call: Call, rel: str) -> Answer:
 
 
 def create_request(world: World, call: Call, rel: str) -> Answer:
-    action = _body(call).get("action")
+    action = json_body(call, annotations=False).get("action")
     with world.lock:
         found = _get(world, call, rel)
         allowed = {"lockForApproval": "created", "terminate": "active"}
@@ -181,18 +180,16 @@ def create_request(world: World, call: Call, rel: str) -> Answer:
         found.modified = now
         request = {"id": str(uuid.uuid4()), "action": action, "status": "created", "created": now, "modified": now}
         found.requests.append(request)
-        return _entity(call, f"{COLLECTION}('{rel}')/requests", request_json(request), 201)
+        return entity(call, f"{COLLECTION}('{rel}')/requests", request_json(request), 201)
 
 
-_SEG = r"(?P<rel>[^/]+)"
-_BASE = "^/" + COLLECTION
-ROUTES: list[Route] = [
-    ("GET", re.compile(_BASE + "/?$"), list_relationships),
-    ("POST", re.compile(_BASE + "/?$"), create_relationship),
-    ("GET", re.compile(_BASE + "/" + _SEG + "/?$"), get_relationship),
-    ("GET", re.compile(_BASE + "/" + _SEG + "/requests/?$"), list_requests),
-    ("POST", re.compile(_BASE + "/" + _SEG + "/requests/?$"), create_request),
-]
+ROUTES = routes([
+    ("GET", f"/{COLLECTION}", list_relationships),
+    ("POST", f"/{COLLECTION}", create_relationship),
+    ("GET", f"/{COLLECTION}/{{rel}}", get_relationship),
+    ("GET", f"/{COLLECTION}/{{rel}}/requests", list_requests),
+    ("POST", f"/{COLLECTION}/{{rel}}/requests", create_request),
+])
 
 
 def dispatcher(fallback: Handler) -> Handler:

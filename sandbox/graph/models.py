@@ -14,7 +14,8 @@ import uuid
 from typing import Any
 
 from sandbox.graph import errors
-from sandbox.graph.users import UserOperations, sku_has_exchange, upn_domain
+from sandbox.graph.user_props import upn_domain
+from sandbox.graph.users import UserOperations, sku_has_exchange
 from sandbox.world import Dns, Domain, Sku, Tenant, World
 
 __all__ = ["SKU_CATALOG", "GraphBackend", "default_skus", "ensure_initial_domain", "make_sku", "sku_has_exchange"]
@@ -87,6 +88,22 @@ def _record(domain: str, kind: str, label: str, supported: str, /, **extra: Any)
         "ttl": 3600,
         **extra,
     }
+
+
+def _set_services(domain: Domain, value: Any) -> None:
+    if not isinstance(value, list) or any(s not in SETTABLE_SERVICES for s in value):
+        raise errors.invalid_value("supportedServices", "Domain")
+    if not domain.is_verified and value:
+        raise errors.bad_request("Supported services can only be set on a verified domain.", target="supportedServices")
+    domain.supported_services = list(dict.fromkeys(value))
+
+
+def _set_default(tenant: Tenant, domain: Domain, value: Any) -> None:
+    if value is not True or not domain.is_verified:
+        raise errors.invalid_value("isDefault", "Domain")
+    for other in tenant.domains.values():
+        other.is_default = False
+    domain.is_default = True
 
 
 class GraphBackend(UserOperations):
@@ -170,18 +187,9 @@ class GraphBackend(UserOperations):
                 if "@" in key:
                     continue
                 if key == "supportedServices":
-                    if not isinstance(value, list) or any(s not in SETTABLE_SERVICES for s in value):
-                        raise errors.invalid_value("supportedServices", "Domain")
-                    if not domain.is_verified and value:
-                        raise errors.bad_request(
-                            "Supported services can only be set on a verified domain.", target="supportedServices")
-                    domain.supported_services = list(dict.fromkeys(value))
+                    _set_services(domain, value)
                 elif key == "isDefault":
-                    if value is not True or not domain.is_verified:
-                        raise errors.invalid_value("isDefault", "Domain")
-                    for other in self.tenant(tenant_id).domains.values():
-                        other.is_default = False
-                    domain.is_default = True
+                    _set_default(self.tenant(tenant_id), domain, value)
                 elif key == "authenticationType":
                     if value != "Managed":
                         raise errors.invalid_value("authenticationType", "Domain")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import base64
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import quote
 
@@ -71,7 +71,9 @@ def _same(a: Any, b: Any) -> bool:
     return bool(a == b)
 
 
-class _Parser:
+class Parser:
+    """The `$filter` grammar (or / and / not-free comparisons, startswith / endswith, in) over users' properties."""
+
     def __init__(self, text: str, advanced: bool) -> None:
         self.text = text
         self.tokens = _tokens(text)
@@ -94,19 +96,19 @@ class _Parser:
             raise errors.odata_bad_request(f"Invalid filter clause: '{self.text}'.")
         return predicate
 
-    def expr(self) -> Predicate:
-        terms = [self.term()]
-        while (self.peek() or "").lower() == "or":
+    def _joined(self, word: str, inner: Callable[[], Predicate],
+                combine: Callable[[Iterable[bool]], bool]) -> Predicate:
+        parts = [inner()]
+        while (self.peek() or "").lower() == word:
             self.take()
-            terms.append(self.term())
-        return lambda item: any(t(item) for t in terms)
+            parts.append(inner())
+        return lambda item: combine(part(item) for part in parts)
+
+    def expr(self) -> Predicate:
+        return self._joined("or", self.term, any)
 
     def term(self) -> Predicate:
-        factors = [self.factor()]
-        while (self.peek() or "").lower() == "and":
-            self.take()
-            factors.append(self.factor())
-        return lambda item: all(f(item) for f in factors)
+        return self._joined("and", self.factor, all)
 
     def check(self, prop: str, op: str) -> None:
         basic, advanced = USER_FILTERS.get(prop, (set(), set()))
@@ -135,7 +137,7 @@ class _Parser:
                 value = _value(item, prop)
                 if not isinstance(value, str):
                     return False
-                return getattr(value.lower(), func)(needle.lower())
+                return bool(getattr(value.lower(), func)(needle.lower()))
 
             return match
         prop, op = token, self.take().lower()
@@ -157,8 +159,20 @@ class _Parser:
         return lambda item: not _same(_value(item, prop), expected)
 
 
+class Filter(Parser):
+    """The same grammar over another resource's filterable properties: `allowed` maps property -> operators."""
+
+    def __init__(self, text: str, allowed: dict[str, set[str]], resource: str) -> None:
+        super().__init__(text, advanced=False)
+        self.allowed, self.resource = allowed, resource
+
+    def check(self, prop: str, op: str) -> None:
+        if op not in self.allowed.get(prop, set()):
+            raise errors.unsupported_query(prop, self.resource)
+
+
 def user_filter(text: str, advanced: bool) -> Predicate:
-    return _Parser(text, advanced).parse()
+    return Parser(text, advanced).parse()
 
 
 def select(item: dict[str, Any], names: list[str] | None, default: tuple[str, ...], type_name: str) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sandbox.graph.models import SERVICE_PLAN_IDS
-from sandbox.graph.users import EXTENSION_ATTRIBUTES, EXTRA_STRING_PROPERTIES
+from sandbox.graph.user_props import EXTENSION_ATTRIBUTES, EXTRA_STRING_PROPERTIES
 from sandbox.world import Domain, Sku, Tenant, User
 
 # What GET /users returns without $select (v1.0).

@@ -13,6 +13,7 @@ import time
 from typing import Any
 
 from sandbox.graph import errors
+from sandbox.graph.user_props import REQUIRED_ON_CREATE, apply, known_properties, upn_domain, upn_taken
 from sandbox.world import Sku, Tenant, User, World, new_id
 
 logger = logging.getLogger(__name__)
@@ -21,44 +22,32 @@ def sku_has_exchange(sku: Sku) -> bool:
     return any(plan.startswith("EXCHANGE_S_") for plan in sku.service_plans)
 
 
-EXTENSION_ATTRIBUTES = tuple(f"extensionAttribute{i}" for i in range(1, 16))
-REQUIRED_ON_CREATE = ("accountEnabled", "displayName", "mailNickname", "passwordProfile", "userPrincipalName")
-# Writable string properties kept in `User.properties`.
-EXTRA_STRING_PROPERTIES = frozenset({
-    "jobTitle", "department", "companyName", "officeLocation", "mobilePhone", "preferredLanguage", "city",
-    "country", "state", "streetAddress", "postalCode", "employeeId", "passwordPolicies", "employeeType",
-})
-READ_ONLY = frozenset({
-    "id", "mail", "createdDateTime", "assignedLicenses", "assignedPlans", "provisionedPlans", "proxyAddresses",
-    "deletedDateTime", "creationType", "userType", "securityIdentifier", "onPremisesSyncEnabled",
-})
-_NICKNAME = re.compile(r"^[A-Za-z0-9!#$%&'*+\-/=?^_`{|}~.]{1,64}$")
-_UPN_LOCAL = re.compile(r"^[A-Za-z0-9!#$%&'*+\-/=?^_`{|}~.]{1,64}$")
-_COUNTRY = re.compile(r"^[A-Za-z]{2}$")
 _LOCALE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
-PASSWORD_COMPLEXITY = (
-    "The specified password does not comply with password complexity requirements. Please provide a different password."
-)
 MAILBOX_SETTINGS_KEYS = frozenset({
     "archiveFolder", "automaticRepliesSetting", "dateFormat", "delegateMeetingMessageDeliveryOptions", "language",
     "timeFormat", "timeZone", "userPurpose", "workingHours",
 })
 
 
-def upn_domain(upn: str) -> str:
-    return upn.rpartition("@")[2].lower()
-
-
-def _password_ok(password: Any) -> bool:
-    if not isinstance(password, str) or not 8 <= len(password) <= 256:
-        return False
-    classes = [any(c.islower() for c in password), any(c.isupper() for c in password),
-               any(c.isdigit() for c in password), any(not c.isalnum() for c in password)]
-    return sum(classes) >= 3
-
-
-def _dot_ok(local: str) -> bool:
-    return not (local.startswith(".") or local.endswith(".") or ".." in local)
+def _licences_after(tenant: Tenant, current: list[str], add: list[Any], remove: list[Any]) -> list[str]:
+    """The skuIds a user holds after assignLicense (400 for an unknown SKU, no free seat, or removing one not held)."""
+    assigned = list(current)
+    for entry in add:
+        sku_id = str(entry.get("skuId", "") if isinstance(entry, dict) else "").lower()
+        sku = tenant.skus.get(sku_id)
+        if sku is None:
+            raise errors.bad_request(f"License {sku_id} does not correspond to a valid company License.")
+        if sku_id not in assigned:
+            if sku.consumed >= sku.enabled:
+                raise errors.bad_request(
+                    f"Subscription {sku_id} ({sku.sku_part_number}) does not have any available licenses.")
+            assigned.append(sku_id)
+    for raw in remove:
+        sku_id = str(raw).lower()
+        if sku_id not in assigned:
+            raise errors.bad_request("User does not have a corresponding license.")
+        assigned.remove(sku_id)
+    return assigned
 
 
 class UserOperations:
@@ -88,82 +77,6 @@ class UserOperations:
             user = next((u for u in tenant.users.values() if u.user_principal_name.lower() == wanted), None)
         return user
 
-    def _upn_taken(self, tenant: Tenant, upn: str, exclude: str | None = None) -> bool:
-        return any(u.user_principal_name.lower() == upn.lower() and u.id != exclude for u in tenant.users.values())
-
-    def _check_upn(self, tenant: Tenant, upn: Any, exclude: str | None = None) -> str:
-        if not isinstance(upn, str) or upn.count("@") != 1:
-            raise errors.invalid_value("userPrincipalName")
-        local, _, domain = upn.partition("@")
-        if not _UPN_LOCAL.match(local) or not _dot_ok(local):
-            raise errors.invalid_value("userPrincipalName")
-        known = tenant.domains.get(domain.lower())
-        if domain.lower() != tenant.initial_domain.lower() and (known is None or not known.is_verified):
-            raise errors.bad_request(
-                "The domain portion of the userPrincipalName property is invalid. You must use one of the verified "
-                "domain names in your organization.", target="userPrincipalName")
-        if self._upn_taken(tenant, upn, exclude):
-            raise errors.bad_request("Another object with the same value for property userPrincipalName already "
-                                     "exists.", target="userPrincipalName", detail_code="ObjectConflict")
-        return f"{local}@{domain.lower()}"
-
-    def _apply(self, tenant: Tenant, user: User, body: dict[str, Any]) -> None:
-        """Validate and apply writable properties (shared by create and update)."""
-        for key, value in body.items():
-            if "@" in key:  # instance annotations such as @odata.type
-                continue
-            if key in READ_ONLY:
-                raise errors.bad_request(f"Property '{key}' is read-only and cannot be set.", target=key)
-            if key == "accountEnabled":
-                if not isinstance(value, bool):
-                    raise errors.invalid_value(key)
-                user.account_enabled = value
-            elif key == "userPrincipalName":
-                user.user_principal_name = self._check_upn(tenant, value, exclude=user.id)
-            elif key == "mailNickname":
-                if not isinstance(value, str) or not _NICKNAME.match(value) or not _dot_ok(value):
-                    raise errors.invalid_value("mailNickname")
-                user.mail_nickname = value
-            elif key == "displayName":
-                if not isinstance(value, str) or not value.strip() or len(value) > 256:
-                    raise errors.invalid_value(key)
-                user.display_name = value
-            elif key in ("givenName", "surname"):
-                if value is not None and (not isinstance(value, str) or len(value) > 64):
-                    raise errors.invalid_value(key)
-                setattr(user, "given_name" if key == "givenName" else "surname", value)
-            elif key == "usageLocation":
-                if value is None and user.assigned_licenses:
-                    raise errors.bad_request("The usage location of a licensed user cannot be removed.", target=key)
-                if value is not None and (not isinstance(value, str) or not _COUNTRY.match(value)):
-                    raise errors.invalid_value(key)
-                user.usage_location = value.upper() if value else None
-            elif key == "passwordProfile":
-                if not isinstance(value, dict) or not _password_ok(value.get("password")):
-                    raise errors.bad_request(PASSWORD_COMPLEXITY, target="passwordProfile")
-                user.password = value["password"]
-            elif key == "onPremisesExtensionAttributes":
-                self._apply_extension_attributes(user, value)
-            elif key in EXTRA_STRING_PROPERTIES:
-                if value is not None and not isinstance(value, str):
-                    raise errors.invalid_value(key)
-                user.properties[key] = value
-            else:
-                raise errors.bad_request(f"Invalid property '{key}'.", target=key)
-
-    def _apply_extension_attributes(self, user: User, value: Any) -> None:
-        if not isinstance(value, dict):
-            raise errors.invalid_value("onPremisesExtensionAttributes")
-        for name, attr in value.items():
-            if "@" in name:
-                continue
-            if name not in EXTENSION_ATTRIBUTES:
-                raise errors.odata_bad_request(
-                    f"The property '{name}' does not exist on type 'microsoft.graph.onPremisesExtensionAttributes'.")
-            if attr is not None and (not isinstance(attr, str) or len(attr) > 1024):
-                raise errors.invalid_value(f"onPremisesExtensionAttributes.{name}")
-            user.extension_attributes[name] = attr
-
     # -- users -----------------------------------------------------------------------------------------------
     def list_users(self, tenant_id: str) -> list[User]:
         with self.world.lock:
@@ -183,7 +96,7 @@ class UserOperations:
         with self.world.lock:
             tenant = self.tenant(tenant_id)
             user = User(id=new_id(), user_principal_name="", display_name="", mail_nickname="")
-            self._apply(tenant, user, body)
+            apply(tenant, user, body)
             tenant.users[user.id] = user
             logger.info("tenant %s created user %s", tenant_id, user.user_principal_name)
             return user
@@ -193,7 +106,7 @@ class UserOperations:
             tenant = self.tenant(tenant_id)
             user = self.get_user(tenant_id, key)
             staged = copy.deepcopy(user)  # all-or-nothing, like the directory
-            self._apply(tenant, staged, body)
+            apply(tenant, staged, body)
             user.__dict__.update(staged.__dict__)
 
     def delete_user(self, tenant_id: str, key: str) -> None:
@@ -216,22 +129,7 @@ class UserOperations:
             if not user.usage_location:
                 raise errors.bad_request("License assignment cannot be done for user with invalid usage location.")
             self.recount_licenses(tenant)
-            assigned = list(user.assigned_licenses)
-            for entry in add:
-                sku_id = str(entry.get("skuId", "") if isinstance(entry, dict) else "").lower()
-                sku = tenant.skus.get(sku_id)
-                if sku is None:
-                    raise errors.bad_request(f"License {sku_id} does not correspond to a valid company License.")
-                if sku_id not in assigned:
-                    if sku.consumed >= sku.enabled:
-                        raise errors.bad_request(
-                            f"Subscription {sku_id} ({sku.sku_part_number}) does not have any available licenses.")
-                    assigned.append(sku_id)
-            for raw in remove:
-                sku_id = str(raw).lower()
-                if sku_id not in assigned:
-                    raise errors.bad_request("User does not have a corresponding license.")
-                assigned.remove(sku_id)
+            assigned = _licences_after(tenant, user.assigned_licenses, add, remove)
             user.assigned_licenses = assigned
             self.recount_licenses(tenant)
             if any(sku_has_exchange(tenant.skus[s]) for s in assigned if s in tenant.skus):
@@ -256,12 +154,7 @@ class UserOperations:
         with self.world.lock:
             user = self._mailbox_user(tenant_id, key)
             settings = copy.deepcopy(user.mailbox_settings)
-            for name, value in body.items():
-                if "@" in name:
-                    continue
-                if name not in MAILBOX_SETTINGS_KEYS:
-                    raise errors.odata_bad_request(
-                        f"The property '{name}' does not exist on type 'microsoft.graph.mailboxSettings'.")
+            for name, value in known_properties(body, MAILBOX_SETTINGS_KEYS, "mailboxSettings"):
                 if name == "timeZone" and (not isinstance(value, str) or not value.strip()):
                     raise errors.GraphError(400, "ErrorInvalidTimeZone", "The specified time zone isn't valid.")
                 if name == "language":
@@ -298,7 +191,7 @@ class UserOperations:
         with self.world.lock:
             tenant = self.tenant(tenant_id)
             user = self.get_deleted_item(tenant_id, object_id)
-            if self._upn_taken(tenant, user.user_principal_name):
+            if upn_taken(tenant, user.user_principal_name):
                 raise errors.bad_request("Another object with the same value for property userPrincipalName already "
                                          "exists.", target="userPrincipalName", detail_code="ObjectConflict")
             del tenant.deleted_users[user.id]

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sandbox.namecom import errors
+from sandbox.persist import double_state
 from sandbox.world import Dns, World
 
 log = logging.getLogger(__name__)
@@ -55,12 +56,7 @@ class NameComState:
 
 
 def state(world: World) -> NameComState:
-    with world.lock:
-        current = getattr(world, "namecom", None)
-        if not isinstance(current, NameComState):
-            current = NameComState()
-            world.namecom = current  # type: ignore[attr-defined]
-        return current
+    return double_state(world, "namecom", NameComState)
 
 
 def registered_nameservers(world: World, domain: str) -> list[str] | None:

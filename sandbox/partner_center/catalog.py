@@ -90,10 +90,10 @@ def resolve_catalog_item(catalog_item_id: str, country: str) -> Product:
     """The product behind a `product:sku:availability` id, which must be an availability of `country`."""
     parts = str(catalog_item_id).split(":")
     if len(parts) != 3:
-        raise errors.catalog_item_unknown(catalog_item_id)
+        raise errors.known("catalog_item_unknown", catalog_item_id)
     prod = PRODUCTS.get((parts[0].upper(), parts[1]))
     if prod is None or parts[2].upper() != availability_id(prod, country.upper()):
-        raise errors.catalog_item_unknown(catalog_item_id)
+        raise errors.known("catalog_item_unknown", catalog_item_id)
     return prod
 
 
@@ -105,5 +105,5 @@ def check_term(term: Any, cycle: Any) -> None:
 
 def check_quantity(quantity: Any) -> int:
     if isinstance(quantity, bool) or not isinstance(quantity, int) or not MIN_SEATS <= quantity <= MAX_SEATS:
-        raise errors.quantity_out_of_range(quantity)
+        raise errors.known("quantity_out_of_range", quantity)
     return quantity

@@ -55,46 +55,30 @@ def invalid_input(description: str, **parameters: Any) -> PcError:
     return PcError(400, 800002, "InvalidInput", description, parameters)
 
 
-def domain_taken(domain: str) -> PcError:
+# The business-rule errors Partner Center documents: kind -> (status, code, name, description with {} for the value).
+KNOWN: dict[str, tuple[int, int, str, str]] = {
     # Real answer unknown (check with HEAD /domains first); 409 is our choice.
-    return PcError(409, 600041, "DomainAlreadyExists", f"The domain prefix {domain} is already in use.")
+    "domain_taken": (409, 600041, "DomainAlreadyExists", "The domain prefix {} is already in use."),
+    "registration_number_not_allowed": (400, 600002, "OrganizationRegistrationNumberNotAllowed",
+                                        "An organization registration number is not accepted for country {}."),
+    "phone_required": (400, 600051, "PhoneNumberRequired", "A phone number is required for country {}."),
+    "address_invalid": (400, 2007, "AddressValidationFailed", "{}"),
+    "mca_missing": (403, 13605, "MicrosoftCustomerAgreementMissing",
+                    "To complete this purchase, either you must attest that your customer has accepted the Microsoft "
+                    "Customer Agreement or your customer must accept the Microsoft Customer Agreement through the "
+                    "Microsoft Admin Center."),
+    "cart_not_found": (404, 800008, "CartNotFound", "Unable to retrieve the cart id {}."),
+    "catalog_item_unknown": (400, 900142, "CatalogItemIdDoesNotExist", "The catalog item id {} does not exist."),
+    "quantity_out_of_range": (400, 2002, "QuantityOutOfRange",
+                              "Subscription quantity {} is not within the minimum and maximum allowed quantity."),
+    "subscription_not_found": (404, 20003, "SubscriptionNotFound", "The subscription {} is not found."),
+}
 
 
-def registration_number_not_allowed(country: str) -> PcError:
-    return PcError(400, 600002, "OrganizationRegistrationNumberNotAllowed",
-                   f"An organization registration number is not accepted for country {country}.")
-
-
-def phone_required(country: str) -> PcError:
-    return PcError(400, 600051, "PhoneNumberRequired", f"A phone number is required for country {country}.")
-
-
-def address_invalid(reason: str) -> PcError:
-    return PcError(400, 2007, "AddressValidationFailed", reason)
-
-
-def mca_missing() -> PcError:
-    return PcError(403, 13605, "MicrosoftCustomerAgreementMissing",
-                   "To complete this purchase, either you must attest that your customer has accepted the Microsoft "
-                   "Customer Agreement or your customer must accept the Microsoft Customer Agreement through the "
-                   "Microsoft Admin Center.")
-
-
-def cart_not_found(cart_id: str) -> PcError:
-    return PcError(404, 800008, "CartNotFound", f"Unable to retrieve the cart id {cart_id}.")
-
-
-def catalog_item_unknown(item: str) -> PcError:
-    return PcError(400, 900142, "CatalogItemIdDoesNotExist", f"The catalog item id {item} does not exist.")
-
-
-def quantity_out_of_range(quantity: Any) -> PcError:
-    return PcError(400, 2002, "QuantityOutOfRange",
-                   f"Subscription quantity {quantity} is not within the minimum and maximum allowed quantity.")
-
-
-def subscription_not_found(subscription_id: str) -> PcError:
-    return PcError(404, 20003, "SubscriptionNotFound", f"The subscription {subscription_id} is not found.")
+def known(kind: str, *values: Any) -> PcError:
+    """One of the KNOWN errors, its description filled with `values`."""
+    status, code, name, description = KNOWN[kind]
+    return PcError(status, code, name, description.format(*values))
 
 
 def throttled(retry_after: int) -> PcError:

@@ -18,7 +18,7 @@ from starlette.responses import JSONResponse, Response
 from sandbox import faults
 from sandbox.partner_center import catalog, errors
 from sandbox.partner_center.models import PartnerCenterBackend
-from sandbox.world import Token
+from sandbox.world import Tenant, Token
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +91,16 @@ class PartnerCenterHandlers:
 
         return endpoint
 
+    def _customer(self, request: Request, partner: str) -> Tenant:
+        return self.backend.customer_tenant(partner, request.path_params["customer"])
+
+    async def _write(self, request: Request, token: Token, partner: str) -> tuple[Tenant, Any]:
+        """The customer's tenant and the request body, the write charged to the quota (in that order, as before)."""
+        tenant = self._customer(request, partner)
+        body = await _body(request)
+        self._charge(token, tenant.id)
+        return tenant, body
+
     def _charge(self, token: Token, tenant_id: str) -> None:
         wait = faults.charge_write(self.world, "partner_center", f"{token.client_id}/{tenant_id}")
         if wait is not None:
@@ -145,20 +155,18 @@ class PartnerCenterHandlers:
         return _json(request, customer, 201)
 
     async def get_customer(self, request: Request, token: Token, partner: str) -> Response:
-        tenant = self.backend.customer_tenant(partner, request.path_params["customer"])
+        tenant = self._customer(request, partner)
         return _json(request, self.backend.customer_view(tenant))
 
     async def agreement_metadata(self, request: Request, token: Token, partner: str) -> Response:
         return _json(request, self.backend.agreement_metadata(request.query_params.get("agreementType")))
 
     async def list_agreements(self, request: Request, token: Token, partner: str) -> Response:
-        tenant = self.backend.customer_tenant(partner, request.path_params["customer"])
+        tenant = self._customer(request, partner)
         return _json(request, self.backend.agreements(tenant, request.query_params.get("agreementType")))
 
     async def add_agreement(self, request: Request, token: Token, partner: str) -> Response:
-        tenant = self.backend.customer_tenant(partner, request.path_params["customer"])
-        body = await _body(request)
-        self._charge(token, tenant.id)
+        tenant, body = await self._write(request, token, partner)
         return _json(request, self.backend.add_agreement(tenant, body, token.client_id), 201)
 
     async def availabilities(self, request: Request, token: Token, partner: str) -> Response:
@@ -166,31 +174,27 @@ class PartnerCenterHandlers:
         return _json(request, catalog.availabilities(p["product"], p["sku"], request.query_params.get("country")))
 
     async def create_cart(self, request: Request, token: Token, partner: str) -> Response:
-        tenant = self.backend.customer_tenant(partner, request.path_params["customer"])
-        body = await _body(request)
-        self._charge(token, tenant.id)
+        tenant, body = await self._write(request, token, partner)
         return _json(request, self.backend.create_cart(tenant, body, token.client_id), 201)
 
     async def get_cart(self, request: Request, token: Token, partner: str) -> Response:
-        tenant = self.backend.customer_tenant(partner, request.path_params["customer"])
+        tenant = self._customer(request, partner)
         return _json(request, self.backend.get_cart(tenant, request.path_params["cart"]))
 
     async def checkout(self, request: Request, token: Token, partner: str) -> Response:
-        tenant = self.backend.customer_tenant(partner, request.path_params["customer"])
+        tenant = self._customer(request, partner)
         self._charge(token, tenant.id)
         result = self.backend.checkout(tenant, request.path_params["cart"])
         return _json(request, result, 201)
 
     async def list_subscriptions(self, request: Request, token: Token, partner: str) -> Response:
-        tenant = self.backend.customer_tenant(partner, request.path_params["customer"])
+        tenant = self._customer(request, partner)
         return _json(request, self.backend.subscriptions(tenant))
 
     async def get_subscription(self, request: Request, token: Token, partner: str) -> Response:
-        tenant = self.backend.customer_tenant(partner, request.path_params["customer"])
+        tenant = self._customer(request, partner)
         return _json(request, self.backend.get_subscription(tenant, request.path_params["subscription"]))
 
     async def patch_subscription(self, request: Request, token: Token, partner: str) -> Response:
-        tenant = self.backend.customer_tenant(partner, request.path_params["customer"])
-        body = await _body(request)
-        self._charge(token, tenant.id)
+        tenant, body = await self._write(request, token, partner)
         return _json(request, self.backend.update_subscription(tenant, request.path_params["subscription"], body))

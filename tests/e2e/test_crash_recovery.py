@@ -62,12 +62,14 @@ def coldfleet(project: Path, sandbox_dir: Path, *args: str, check: bool = True) 
     return proc
 
 
-def make_project(directory: Path, domain: str) -> Path:
-    """Pulumi.yaml and the sandbox stack with the sample's one domain swapped for `domain` (same salt, same spec)."""
+def make_project(directory: Path, domain: str, sandbox: Any) -> Path:
+    """Pulumi.yaml and the sandbox stack with the sample's one domain swapped for `domain` (same salt, same spec),
+    naming the session's sandbox's settings file."""
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "Pulumi.yaml").write_text((REPO_ROOT / "Pulumi.yaml").read_text())
     stack = (REPO_ROOT / "Pulumi.dev.yaml").read_text()
-    assert SAMPLE_DOMAIN in stack and "coldfleet:sandbox: \"true\"" in stack
+    assert SAMPLE_DOMAIN in stack and "coldfleet:settingsFile: " in stack
+    stack = sandbox.point_stack(stack)
     (directory / "Pulumi.dev.yaml").write_text(stack.replace(SAMPLE_DOMAIN, f"{{name: {domain}, status: active}}"))
     return directory
 
@@ -307,7 +309,7 @@ def assert_converged(sandbox: Any, project: Path, domain: str, orders_before: in
 def test_killed_up_converges_after_cancel_refresh_up(
     sandbox: Any, tmp_path: Path, scenario: Scenario, mailbox_delay: Callable[[float], Any]
 ) -> None:
-    project = make_project(tmp_path / "project", scenario.domain)
+    project = make_project(tmp_path / "project", scenario.domain, sandbox)
     orders_before = namecom_orders(sandbox.admin_state())
     mailbox_delay(scenario.mailbox_delay_s)
     if scenario.latency:

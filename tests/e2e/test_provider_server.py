@@ -197,7 +197,8 @@ def server_env(sandbox_dir: Path | None) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def server(sandbox: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ProviderServer]:
     log_path = tmp_path_factory.mktemp("provider-server") / "server.log"
-    handle = ProviderServer.start(server_env(sandbox.dir), {f"{PROJECT}:sandbox": "true"}, log_path)
+    handle = ProviderServer.start(server_env(sandbox.dir), {f"{PROJECT}:settingsFile": str(sandbox.settings_file)},
+                                  log_path)
     try:
         yield handle
     finally:
@@ -282,8 +283,8 @@ def test_pickled_provider_carries_no_secret_even_when_the_pickling_process_holds
 
 
 def test_configure_reads_the_stack_config_in_the_server_process(sandbox: Any, tmp_path: Path) -> None:
-    """No sandbox in the server's environment: only Configure's `coldfleet:sandboxDir` can point it at the doubles."""
-    config_args = {f"{PROJECT}:sandbox": "true", f"{PROJECT}:sandboxDir": str(sandbox.dir)}
+    """No sandbox in the server's environment: only Configure's `coldfleet:settingsFile` can point it at the doubles."""
+    config_args = {f"{PROJECT}:settingsFile": str(sandbox.settings_file)}
     handle = ProviderServer.start(server_env(None), config_args, tmp_path / "server.log")
     try:
         domain = "grpcconfigured.com"

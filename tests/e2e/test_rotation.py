@@ -50,14 +50,15 @@ def run(project: Path, sandbox: Any, *args: str, ok: bool = True) -> subprocess.
 
 
 def write_fleet(project: Path, domains: list[dict[str, str]]) -> None:
-    """The sample stack file with its encryption salt and sandbox flag, our own domains and two mailboxes each."""
-    sample = yaml.safe_load((REPO_ROOT / "Pulumi.dev.yaml").read_text())
+    """The sample stack file with its encryption salt and settings file (the project's copy names the session's
+    sandbox), our own domains and two mailboxes each."""
+    sample = yaml.safe_load((project / "Pulumi.dev.yaml").read_text())
     fleet = copy.deepcopy(sample["config"]["coldfleet:fleet"])
     fleet["defaults"]["mailboxes"] = 2
     fleet["domains"] = domains
     stack = {
         "encryptionsalt": sample["encryptionsalt"],
-        "config": {"coldfleet:sandbox": "true", "coldfleet:fleet": fleet},
+        "config": {"coldfleet:settingsFile": sample["config"]["coldfleet:settingsFile"], "coldfleet:fleet": fleet},
     }
     (project / "Pulumi.dev.yaml").write_text(yaml.safe_dump(stack, sort_keys=False))
 

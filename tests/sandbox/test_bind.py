@@ -7,6 +7,7 @@ from pathlib import Path
 
 import dns.message
 import dns.query
+import dns.rcode
 import dns.rdatatype
 import pytest
 
@@ -135,3 +136,41 @@ def test_values_for_invalid_rdata_raise(server: Bind) -> None:
     with pytest.raises(DnsError, match="invalid"):
         server.replace_rrset("alpha.example", "x", "MX", 300, ["not a number"])
     assert dns.rdatatype.from_text("TXT")  # dnspython import sanity
+
+
+TOKEN = "our-token"
+
+
+def _probe(rcode: int, *values: str) -> bind_mod.Probe:
+    return bind_mod.Probe(rcode, list(values))
+
+
+def test_readiness_waits_while_our_named_still_loads_its_zone() -> None:
+    """Seen on this machine: the first TCP probe after named opens its port answers SERVFAIL (zone not loaded yet),
+    the next ones our token. That batch is our own named starting, not a second server."""
+    batch = [_probe(dns.rcode.SERVFAIL), *[_probe(dns.rcode.NOERROR, TOKEN)] * 15]
+    assert bind_mod.readiness(batch, TOKEN) is bind_mod.Readiness.LOADING
+    assert bind_mod.readiness([_probe(dns.rcode.NOERROR, TOKEN)] * 16, TOKEN) is bind_mod.Readiness.READY
+
+
+@pytest.mark.parametrize("foreign", [
+    _probe(dns.rcode.NOERROR, "another-sandbox-token"),
+    _probe(dns.rcode.NOERROR),
+    _probe(dns.rcode.REFUSED),
+    _probe(dns.rcode.NXDOMAIN),
+])
+def test_readiness_sees_a_second_server(foreign: bind_mod.Probe) -> None:
+    batch = [_probe(dns.rcode.SERVFAIL), foreign, *[_probe(dns.rcode.NOERROR, TOKEN)] * 14]
+    assert bind_mod.readiness(batch, TOKEN) is bind_mod.Readiness.FOREIGN
+
+
+@pytest.mark.slow
+def test_named_starts_every_time(tmp_path: Path) -> None:
+    """30 fresh starts with one attempt each: a false "another server answers" verdict fails the start."""
+    for i in range(30):
+        server = Bind(tmp_path / f"bind{i}")
+        try:
+            server.start(attempts=1)
+            assert server.query(bind_mod.READY_NAME, "TXT")
+        finally:
+            server.stop()

@@ -11,7 +11,7 @@ import httpx
 import pytest
 from cloudflare import BadRequestError, Cloudflare, DefaultHttpxClient, PermissionDeniedError
 
-from sandbox.testing import SandboxHandle
+from sandbox.handle import SandboxHandle
 
 
 def unique(prefix: str = "cf") -> str:

@@ -15,7 +15,7 @@ from starlette.testclient import TestClient
 
 from sandbox import faults
 from sandbox.faults import FaultMiddleware, charge_write
-from sandbox.testing import SandboxHandle
+from sandbox.handle import SandboxHandle
 from sandbox.world import Faults, World
 
 

@@ -8,15 +8,12 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
-import dns.query
-import dns.tsigkeyring
-import dns.update
 import httpx
 import pytest
 from starlette.testclient import TestClient
 
 from sandbox.graph import create_app
-from sandbox.testing import SandboxHandle
+from sandbox.handle import SandboxHandle
 from sandbox.world import App, Tenant, Token, World
 
 EXCHANGE_SKU = "4b9405b0-7788-4568-add1-99614e613b69"
@@ -35,12 +32,7 @@ def token(sandbox: SandboxHandle, audience: str = "https://graph.microsoft.com")
 
 def publish_txt(sandbox: SandboxHandle, zone: str, text: str) -> None:
     """An RFC 2136 update signed with the sandbox's TSIG key: what a DNS provider would do."""
-    info = sandbox.info["dns"]
-    keyring = dns.tsigkeyring.from_text({info["tsig_key_name"]: info["tsig_secret"]})
-    update = dns.update.UpdateMessage(zone, keyring=keyring, keyname=info["tsig_key_name"],
-                                      keyalgorithm=info["tsig_algorithm"])
-    update.replace("@", 300, "TXT", f'"{text}"')
-    assert dns.query.tcp(update, info["server"], port=info["port"], timeout=5).rcode() == 0
+    assert sandbox.publish(zone, "@", "TXT", [f'"{text}"']) == 0
 
 
 @pytest.fixture()
@@ -197,10 +189,8 @@ def test_user_reads_filter_select_and_paging(graph: httpx.Client, initial_domain
 
 @pytest.fixture()
 def quick_mailboxes(sandbox: SandboxHandle) -> Iterator[None]:
-    before = sandbox.admin_state()["world"]["mailbox_provisioning_delay_s"]
-    sandbox.set_mailbox_delay(0.3)
-    yield
-    sandbox.set_mailbox_delay(before)
+    with sandbox.mailbox_delay(0.3):
+        yield
 
 
 @pytest.mark.usefixtures("quick_mailboxes")

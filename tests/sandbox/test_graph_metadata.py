@@ -111,6 +111,10 @@ class Metadata:
             return [] if ok else [f"{where}: {value!r} is not a member of {resolved}"]
         if not isinstance(value, dict):
             return [f"{where}: expected an object of {resolved}, got {value!r}"]
+        return self.check_object(value, resolved, where)
+
+    def check_object(self, value: dict[str, Any], resolved: str, where: str) -> list[str]:
+        """Problems of an object against an entity or complex type (or the derived type its @odata.type names)."""
         if "@odata.type" in value:
             actual = self.resolve(value["@odata.type"])
             if actual not in self.types or not self.derives(actual, resolved):
@@ -127,7 +131,6 @@ class Metadata:
             prop_type, prop_nullable = props[key]
             problems += self.check(item, prop_type, f"{where}.{key}", prop_nullable)
         return problems
-
 
 def _edm_fits(value: Any, edm: str) -> bool:
     if edm in ("Edm.String", "Edm.Binary", "Edm.Stream", "Edm.Duration"):

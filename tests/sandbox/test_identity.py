@@ -7,7 +7,7 @@ import pytest
 from azure.core.exceptions import ClientAuthenticationError
 from azure.identity import ClientSecretCredential
 
-from sandbox.testing import SandboxHandle
+from sandbox.handle import SandboxHandle
 
 GRAPH = "https://graph.microsoft.com/.default"
 

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from sandbox.testing import SandboxHandle
+from sandbox.handle import SandboxHandle
 
 
 def unique(prefix: str = "nc", tld: str = "com") -> str:

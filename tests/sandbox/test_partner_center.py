@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from sandbox.testing import SandboxHandle
+from sandbox.handle import SandboxHandle
 
 AUDIENCE = "https://api.partnercenter.microsoft.com"
 ERROR_KEYS = {"code", "description", "errorName", "isRetryable", "parameters", "errorMessageExtended"}

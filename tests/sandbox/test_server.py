@@ -14,9 +14,10 @@ import httpx
 import pytest
 from azure.identity import ClientSecretCredential
 
-from providers.config import sandbox_settings
+from providers import config
+from sandbox import info as info_files
 from sandbox import server
-from sandbox.testing import SandboxHandle
+from sandbox.handle import SandboxHandle
 
 CREDENTIALS = {"partner_tenant_id", "client_id", "client_secret", "cloudflare_api_token", "cloudflare_account_id",
                "namecom_username", "namecom_token"}
@@ -38,8 +39,33 @@ def test_sandbox_json_shape(sandbox: SandboxHandle) -> None:
     assert info["dns"]["nameservers"] == ["ns1.sandbox.coldfleet.test", "ns2.sandbox.coldfleet.test"]
     assert set(info["credentials"]) == CREDENTIALS and all(info["credentials"].values())
     assert stat.S_IMODE(os.stat(sandbox.dir / "sandbox.json").st_mode) == 0o600
-    settings = sandbox_settings(sandbox.dir)
+    settings = config.from_file(sandbox.dir / "settings.json")
     assert settings.graph_endpoint == ep["graph"] and settings.ca_bundle == info["ca_cert"]
+
+
+def test_settings_file_is_the_products_format(sandbox: SandboxHandle) -> None:
+    """settings.json holds stack-config keys only (providers.config refuses any other), secrets included, 0600."""
+    path = sandbox.dir / "settings.json"
+    document = json.loads(path.read_text())
+    assert set(document) <= set(config.CONFIG_KEYS)
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    info, settings = sandbox.info, sandbox.settings
+    assert settings.client_secret == info["credentials"]["client_secret"]
+    assert settings.cloudflare_api_token == info["credentials"]["cloudflare_api_token"]
+    assert settings.tsig_secret == info["dns"]["tsig_secret"]
+    assert settings.rfc2136_server == settings.authoritative_server == f"127.0.0.1:{sandbox.dns_port}"
+    assert (settings.poll_timeout_s, settings.poll_interval_s, settings.purge_deleted_users) == (60.0, 0.2, True)
+    for key in ("login", "graph", "exchange", "partner", "cloudflare", "namecom"):
+        assert getattr(settings, f"{key}_endpoint") == info["endpoints"][key]
+    assert not (sandbox.dir / "settings.json").read_text().count("admin")  # the admin app stays the sandbox's own
+
+
+def test_every_double_is_served_and_none_is_a_placeholder(sandbox: SandboxHandle) -> None:
+    assert set(server.FACTORIES) == set(info_files.DOUBLES)
+    assert sandbox.admin_state()["doubles"] == sorted(info_files.DOUBLES)
+    with httpx.Client(verify=sandbox.ca_cert) as client:
+        for key, url in sandbox.endpoints.items():
+            assert client.get(url + "/").status_code != 501, key
 
 
 def test_every_endpoint_answers_over_https_with_the_ca(sandbox: SandboxHandle) -> None:
@@ -133,7 +159,7 @@ def test_handle_start_and_stop_cleans_up(tmp_path: Path) -> None:
 def test_sandbox_stops_when_its_parent_dies(tmp_path: Path) -> None:
     """SandboxHandle.start ties the sandbox to its parent: a test run killed hard leaves no server behind."""
     directory = tmp_path / "orphan"
-    script = ("import os, sys; from sandbox.testing import SandboxHandle; "
+    script = ("import os, sys; from sandbox.handle import SandboxHandle; "
               f"h = SandboxHandle.start({str(directory)!r}); print(h.info['pid'], flush=True); os._exit(0)")
     env = {**os.environ, "PYTHONPATH": str(Path(server.__file__).resolve().parent.parent)}
     out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60)
