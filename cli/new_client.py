@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 
 from cli.engine import CliError
+from cli.sandbox import settings_path
 from components.spec import SpecError, load_spec
 
 SECRETS = (
@@ -66,7 +67,7 @@ def template(client: str, primary_domain: str, residency: str, domains: list[str
     }
     config: dict[str, Any] = {"coldfleet:fleet": spec}
     if sandbox:
-        config["coldfleet:sandbox"] = "true"
+        config["coldfleet:settingsFile"] = str(settings_path())
     return {"config": config}
 
 
