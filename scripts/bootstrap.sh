@@ -74,7 +74,7 @@ TOOLS="$CACHE/tools"
 [ -x "$TOOLS/actionlint" ] || step "actionlint (go install)" \
   env GOBIN="$TOOLS" go install github.com/rhysd/actionlint/cmd/actionlint@v1.7.12
 
-# This checkout's `coldfleet` command: a shim keyed by the checkout's path (the venv is shared by every clone, so
+# This checkout's `coldfleet` command (`python -P`: the current directory never shadows a module): a shim keyed by the checkout's path (the venv is shared by every clone, so
 # an editable install in it would point at whichever clone installed last). Rewritten only when it changes.
 CHECKOUT="$CACHE/checkouts/$(printf '%s' "$ROOT" | sha256sum | cut -c1-12)"
 SHIM="$CHECKOUT/bin/coldfleet"
@@ -84,7 +84,7 @@ shim=$(cat <<SH
 export COLDFLEET_ENGINE_BIN='$ENGINE_BIN'
 export PYTHONPATH='$ROOT'\${PYTHONPATH:+:\$PYTHONPATH}
 export PATH='$ENGINE_BIN':"\$PATH"
-exec '$VENV/bin/python' -m cli "\$@"
+exec '$VENV/bin/python' -P -m cli "\$@"
 SH
 )
 if [ ! -x "$SHIM" ] || [ "$(cat "$SHIM")" != "$shim" ]; then
