@@ -101,8 +101,16 @@ class StackTarget:
         return self.sandbox_dir is not None
 
 
+def default_project_dir() -> Path:
+    """`COLDFLEET_PROJECT_DIR`, else the current directory when it holds a Pulumi.yaml (an installed `coldfleet` run
+    in a project), else this checkout."""
+    if os.environ.get("COLDFLEET_PROJECT_DIR"):
+        return Path(os.environ["COLDFLEET_PROJECT_DIR"])
+    return Path.cwd() if (Path.cwd() / "Pulumi.yaml").exists() else REPO_ROOT
+
+
 def target(stack: str, project_dir: str | Path | None = None, backend: str | None = None) -> StackTarget:
-    directory = Path(project_dir or os.environ.get("COLDFLEET_PROJECT_DIR") or REPO_ROOT).resolve()
+    directory = Path(project_dir or default_project_dir()).resolve()
     if not (directory / "Pulumi.yaml").exists():
         raise CliError(f"no Pulumi.yaml in {directory}")
     url = backend or os.environ.get("PULUMI_BACKEND_URL") or f"file://{directory / '.state'}"

@@ -16,7 +16,7 @@ from pulumi import automation as auto
 
 from cli import new_client
 from cli.commands import EngineFailed, cmd_cancel, cmd_outputs, cmd_stack
-from cli.engine import REPO_ROOT, CliError
+from cli.engine import CliError, default_project_dir
 from cli.sandbox import cmd_sandbox
 
 STACK_COMMANDS = (
@@ -28,7 +28,7 @@ STACK_COMMANDS = (
 
 
 def cmd_new_client(args: argparse.Namespace) -> int:
-    directory = Path(args.project_dir or REPO_ROOT)
+    directory = Path(args.project_dir or default_project_dir())
     path = new_client.create(
         directory, args.client, args.primary_domain, args.residency, args.domain or [], args.sandbox
     )

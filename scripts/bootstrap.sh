@@ -74,8 +74,9 @@ TOOLS="$CACHE/tools"
 [ -x "$TOOLS/actionlint" ] || step "actionlint (go install)" \
   env GOBIN="$TOOLS" go install github.com/rhysd/actionlint/cmd/actionlint@v1.7.12
 
-# This checkout's `coldfleet` command (`python -P`: the current directory never shadows a module): a shim keyed by the checkout's path (the venv is shared by every clone, so
-# an editable install in it would point at whichever clone installed last). Rewritten only when it changes.
+# This checkout's `coldfleet` command: a shim keyed by the checkout's path (the venv is shared by every clone, so an
+# editable install in it would point at whichever clone installed last), rewritten only when it changes. `python -P`:
+# the current directory never shadows a module.
 CHECKOUT="$CACHE/checkouts/$(printf '%s' "$ROOT" | sha256sum | cut -c1-12)"
 SHIM="$CHECKOUT/bin/coldfleet"
 shim=$(cat <<SH
