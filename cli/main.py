@@ -121,4 +121,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
     )
+    if not args.verbose:
+        # When a run fails, the engine stops while the inline program still waits on it; the language server's
+        # gRPC threads then log their broken calls with tracebacks. The failure itself is reported from the events.
+        logging.getLogger("grpc").setLevel(logging.CRITICAL)
     return _run(args)

@@ -17,7 +17,8 @@ PACKAGES = ("cli", "components", "providers", "sandbox")
 
 def _clean_env() -> dict[str, str]:
     """No PYTHONPATH: the command must find its modules by itself."""
-    return {k: v for k, v in os.environ.items() if k not in {"PYTHONPATH", "COLDFLEET_PROJECT_DIR", "COLDFLEET_SANDBOX_DIR"}}
+    dropped = {"PYTHONPATH", "COLDFLEET_PROJECT_DIR", "COLDFLEET_SANDBOX_DIR"}
+    return {k: v for k, v in os.environ.items() if k not in dropped}
 
 
 def test_pip_install_gives_a_coldfleet_command(tmp_path: Path) -> None:
