@@ -18,6 +18,7 @@ from cli import new_client
 from cli.commands import EngineFailed, cmd_cancel, cmd_outputs, cmd_stack
 from cli.engine import CliError, default_project_dir
 from cli.sandbox import cmd_sandbox
+from providers.types import DEFAULT_COUNTRY
 
 STACK_COMMANDS = (
     ("up", "create or update the fleet"),
@@ -74,7 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("new-client", help="start a client's stack file (Pulumi.<client>.yaml) from a template")
     p.add_argument("client", help="client slug; names the stack")
     p.add_argument("--primary-domain", required=True, help="the client's brand domain (never sent from)")
-    p.add_argument("--residency", default="eu", choices=["eu", "us", "ch"])
+    p.add_argument("--residency", default="eu", choices=sorted(DEFAULT_COUNTRY))
     p.add_argument("--domain", action="append", help="a sending domain (repeatable)")
     p.add_argument("--sandbox", action="store_true", help="point the stack at the local sandbox")
     p.add_argument("--project-dir")
