@@ -36,11 +36,18 @@ RUNS_PROGRAM = {"up", "preview"}
 
 
 class EngineFailed(Exception):
-    """An engine run failed; `lines` say what failed, one per resource."""
+    """An engine run failed; what failed is already on stdout, one line per resource."""
 
-    def __init__(self, lines: list[str]) -> None:
-        self.lines = lines
-        super().__init__("\n".join(lines))
+    def __init__(self, command: str, count: int) -> None:
+        super().__init__(f"{command} failed: {count} error(s), listed above under Errors; "
+                         "`coldfleet --verbose ...` shows their whole texts")
+
+
+def _print_errors(lines: list[str]) -> None:
+    """Where the engine's Diagnostics section would be: one entry per failed resource."""
+    print("\nErrors:")
+    for line in lines:
+        print("  " + line.replace("\n", "\n    "))
 
 
 def spec_of(t: StackTarget) -> FleetSpec:
@@ -137,9 +144,11 @@ def cmd_stack(args: argparse.Namespace) -> int:
     try:
         _run(stack, t, spec, args, report)
     except auto.CommandError as error:
-        if isinstance(error, auto.ConcurrentUpdateError) or not report.failures():
+        failures = report.failures()
+        if isinstance(error, auto.ConcurrentUpdateError) or not failures:
             raise
-        raise EngineFailed(report.failures()) from error
+        _print_errors(failures)
+        raise EngineFailed(args.command, len(failures)) from error
     return 0
 
 

@@ -104,8 +104,7 @@ def _run(args: argparse.Namespace) -> int:
         _say(str(error))
         return 2
     except EngineFailed as failed:
-        for line in failed.lines:
-            _say(line)
+        _say(str(failed))
         return 1
     except auto.ConcurrentUpdateError:
         name = getattr(args, "stack", None) or "NAME"

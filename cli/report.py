@@ -3,7 +3,8 @@
 The engine prints each failure's whole text in its "Diagnostics:" section; for a provider exception that text is
 the provider process's Python traceback. Unless `--verbose`, that section is held back and the CLI prints, per
 failed resource, the line the providers raise for users (`coldfleet: <Type> <key>: [api status code] ... Next: ...`),
-or the exception's last line when a failure did not come from our providers. Provider warnings reach the console
+or the exception's own text when a failure did not come from our providers; they take the Diagnostics section's
+place on stdout, and stderr says how many failed. Provider warnings reach the console
 through the progress lines (the engine forwards the provider process's stderr, see `providers.log`).
 """
 
@@ -16,19 +17,27 @@ from pulumi.automation import events
 
 USER_PREFIX = "coldfleet: "
 UNHANDLED = "an unhandled error occurred: "
+TRACEBACK = "Traceback (most recent call last)"
 # The engine's own verdicts, said once more after the resource's error: they add nothing to the failure lines.
 VERDICTS = {"update failed", "preview failed", "destroy failed", "refresh failed"}
 
 
+def _exception_text(lines: list[str]) -> str:
+    """The last exception's own text in a Python traceback (its frames are the indented lines), as one line."""
+    start = max(i for i, line in enumerate(lines) if line.startswith(TRACEBACK))
+    text = [line.strip() for line in lines[start + 1 :] if line.strip() and not line.startswith((" ", "\t"))]
+    return " ".join(text)
+
+
 def failure_line(message: str) -> str:
-    """What a user needs from an error diagnostic's text: our line, an exception's last line, or a RunError's text."""
-    lines = [line.strip() for line in message.splitlines() if line.strip()]
+    """What a user needs from an error diagnostic's text: our line, an exception's own text, or a RunError's text."""
+    lines = message.splitlines()
     for line in lines:
         at = line.find(USER_PREFIX)
         if at >= 0:
-            return line[at:]
-    if any(line.startswith("Traceback (most recent call last)") for line in lines):
-        return lines[-1]  # the exception's own line
+            return line[at:].strip()
+    if any(line.startswith(TRACEBACK) for line in lines):
+        return _exception_text(lines)
     return message.strip().removeprefix(UNHANDLED)  # the program's own text (a RunError), whole
 
 
@@ -61,7 +70,7 @@ class EngineReport:
             return True
         if self._in_diagnostics and line.strip() and not line.startswith(" "):
             self._in_diagnostics = False  # the next section ("Outputs:", "Resources:") begins
-        return self._in_diagnostics or "error: Traceback (most recent call last)" in line
+        return self._in_diagnostics or f"error: {TRACEBACK}" in line
 
     def on_event(self, event: events.EngineEvent) -> None:
         diagnostic = event.diagnostic_event

@@ -49,6 +49,11 @@ def test_our_line_is_taken_from_the_provider_traceback() -> None:
         "Next: grant User.ReadWrite.All"
     )
     assert failure_line("Traceback (most recent call last):\n  File x\nKeyError: 'id'\n") == "KeyError: 'id'"
+    chained = ("Traceback (most recent call last):\n  File \"a\", line 1\nValueError: first\n\n"
+               "During handling of the above exception, another exception occurred:\n\n"
+               "Traceback (most recent call last):\n  File \"b\", line 2\n"
+               "    bar()\nConflict: domain x cannot be removed yet\nenable coldfleet:purgeDeletedUsers\n")
+    assert failure_line(chained) == "Conflict: domain x cannot be removed yet enable coldfleet:purgeDeletedUsers"
     assert failure_line("an unhandled error occurred: the mass-delete guard refuses") == (
         "the mass-delete guard refuses"
     )

@@ -26,9 +26,9 @@ def test_writes_a_stack_file_the_program_accepts(tmp_path: Path, capsys: pytest.
 
 
 def test_never_overwrites_and_refuses_invalid_input(tmp_path: Path) -> None:
-    create(tmp_path, "acme", "acme.com", "eu", [], sandbox=True)
+    create(tmp_path, "acme", "acme.com", "eu", ["mail-acme.com"], sandbox=True)
     with pytest.raises(CliError, match="never overwritten"):
-        create(tmp_path, "acme", "acme.com", "eu", [], sandbox=True)
+        create(tmp_path, "acme", "acme.com", "eu", ["mail-acme.com"], sandbox=True)
     with pytest.raises(CliError, match=r"domains\[0\]\.name"):
         create(tmp_path, "other", "acme.com", "eu", ["mail.acme.com"], sandbox=False)
     with pytest.raises(CliError, match="client 'Bad Name'"):

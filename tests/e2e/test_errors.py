@@ -72,8 +72,10 @@ def test_a_failed_api_call_is_one_line_per_resource(sandbox: Any, project_dir: P
     proc = coldfleet(project_dir, sandbox.dir, "up", "--stack", STACK, "--yes")
     assert proc.returncode == 1, proc.stdout + proc.stderr
     no_traceback(proc)
-    errors = [line for line in proc.stderr.splitlines() if line.startswith("error: ")]
-    assert len(errors) == len(set(errors)) >= 1, proc.stderr
+    assert proc.stderr.count("error: ") == 1 and "up failed" in proc.stderr, proc.stderr
+    listed = proc.stdout.split("\nErrors:\n", 1)[1].split("\n\n", 1)[0]
+    errors = [line.strip() for line in listed.splitlines()]
+    assert len(errors) == len(set(errors)) >= 1, proc.stdout
     for line in errors:  # the resource, the API and its code
         assert DOMAIN in line and "503" in line, line
         assert "namecom" in line.lower() or "partner" in line.lower(), line
