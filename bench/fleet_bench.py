@@ -28,7 +28,16 @@ from typing import Any
 
 import yaml
 
-from cli.engine import ENGINE_VERSION, PROJECT, REPO_ROOT, SANDBOX_PASSPHRASE, StackTarget, open_stack, target
+from cli.engine import (
+    ENGINE_VERSION,
+    PROJECT,
+    REPO_ROOT,
+    SANDBOX_PASSPHRASE,
+    SANDBOX_SETTINGS,
+    StackTarget,
+    open_stack,
+    target,
+)
 from sandbox.testing import SandboxHandle
 
 log = logging.getLogger("bench")
@@ -128,9 +137,11 @@ def fleet_config(domains: int, mailboxes: int) -> dict[str, Any]:
     return fleet
 
 
-def write_project(directory: Path, domains: int, mailboxes: int) -> None:
+def write_project(directory: Path, sandbox_dir: Path, domains: int, mailboxes: int) -> None:
+    """The fleet stack reads the bench's own sandbox through the settings file that sandbox writes."""
     shutil.copy(REPO_ROOT / "Pulumi.yaml", directory / "Pulumi.yaml")
-    config = {"config": {"coldfleet:sandbox": "true", "coldfleet:fleet": fleet_config(domains, mailboxes)}}
+    settings = str(sandbox_dir / SANDBOX_SETTINGS)
+    config = {"config": {"coldfleet:settingsFile": settings, "coldfleet:fleet": fleet_config(domains, mailboxes)}}
     (directory / f"Pulumi.{FLEET_STACK}.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
     (directory / f"Pulumi.{FLOOR_STACK}.yaml").write_text(yaml.safe_dump({"config": {}}))
 
@@ -148,7 +159,11 @@ def custom_resources(t: StackTarget) -> int:
 @contextmanager
 def output_log(path: Path) -> Iterator[Callable[[str], None]]:
     with path.open("a") as handle:
-        yield lambda line: handle.write(line + "\n")
+
+        def write(line: str) -> None:
+            handle.write(line + "\n")
+
+        yield write
 
 
 def run_phases(t: StackTarget, program: Callable[[], None], extra_env: dict[str, str], sampler: RssSampler,
@@ -231,7 +246,7 @@ def main(argv: list[str] | None = None) -> int:
     workdir = Path(tempfile.mkdtemp(prefix="coldfleet-bench-"))
     project = workdir / "project"
     project.mkdir()
-    write_project(project, args.domains, args.mailboxes)
+    write_project(project, workdir / "sandbox", args.domains, args.mailboxes)
     log_path = workdir / "engine-output.log"
     results: dict[str, Any] = {
         "params": {"domains": args.domains, "mailboxes": args.mailboxes, "floor_resources": floor_count,

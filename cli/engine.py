@@ -30,6 +30,11 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 # PULUMI_CONFIG_PASSPHRASE (or _FILE) themselves.
 SANDBOX_PASSPHRASE = "coldfleet-sandbox"
 OPEN_ATTEMPTS = 3
+# The sandbox's default directory and the files it writes there. The sandbox branch moves the directory into
+# `sandbox.daemon` (`DEFAULT_DIR`): import it from there once merged.
+DEFAULT_SANDBOX_DIR = Path.home() / ".local" / "state" / "coldfleet" / "sandbox"
+SANDBOX_SETTINGS = "settings.json"
+SANDBOX_INFO = "sandbox.json"
 
 
 class CliError(Exception):
@@ -73,13 +78,39 @@ class StackTarget:
         return dict(data.get("config") or {})
 
     @property
+    def settings_file(self) -> Path | None:
+        value = self.stack_config().get(f"{PROJECT}:settingsFile")
+        return Path(str(value)).expanduser() if value else None
+
+    @property
+    def sandbox_dir(self) -> Path | None:
+        """The sandbox this stack runs against: its settings file is the `settings.json` of a sandbox directory
+        (the default one, or one holding a sandbox's `sandbox.json`). None for a real client's stack."""
+        if str(self.stack_config().get(f"{PROJECT}:sandbox")).lower() in {"true", "1", "yes"}:
+            return DEFAULT_SANDBOX_DIR  # the old marker, until Pulumi.dev.yaml names the settings file
+        settings = self.settings_file
+        if settings is None or settings.name != SANDBOX_SETTINGS:
+            return None
+        directory = settings.parent
+        if directory.resolve() == DEFAULT_SANDBOX_DIR.resolve() or (directory / SANDBOX_INFO).exists():
+            return directory
+        return None
+
+    @property
     def is_sandbox(self) -> bool:
-        value = self.stack_config().get(f"{PROJECT}:sandbox")
-        return str(value).lower() in {"true", "1", "yes"}
+        return self.sandbox_dir is not None
+
+
+def default_project_dir() -> Path:
+    """`COLDFLEET_PROJECT_DIR`, else the current directory when it holds a Pulumi.yaml (an installed `coldfleet` run
+    in a project), else this checkout."""
+    if os.environ.get("COLDFLEET_PROJECT_DIR"):
+        return Path(os.environ["COLDFLEET_PROJECT_DIR"])
+    return Path.cwd() if (Path.cwd() / "Pulumi.yaml").exists() else REPO_ROOT
 
 
 def target(stack: str, project_dir: str | Path | None = None, backend: str | None = None) -> StackTarget:
-    directory = Path(project_dir or os.environ.get("COLDFLEET_PROJECT_DIR") or REPO_ROOT).resolve()
+    directory = Path(project_dir or default_project_dir()).resolve()
     if not (directory / "Pulumi.yaml").exists():
         raise CliError(f"no Pulumi.yaml in {directory}")
     url = backend or os.environ.get("PULUMI_BACKEND_URL") or f"file://{directory / '.state'}"

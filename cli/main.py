@@ -1,183 +1,35 @@
-"""`coldfleet up|preview|refresh|destroy|outputs|cancel --stack NAME` and `coldfleet sandbox start|stop|status`.
+"""`coldfleet up|preview|refresh|destroy|outputs|cancel --stack NAME`, `coldfleet new-client NAME` and
+`coldfleet sandbox start|stop|status`.
 
-The engine's own console output is streamed, so users see the diff they know from `pulumi`.
-
-After a run was killed (SIGKILL, power loss) its lock and its pending operations stay in the state: `cancel` removes
-the lock, `refresh --clear-pending-creates` drops the creates it never recorded, and `up` converges (the providers
-adopt what the killed run had already made).
+Errors are one message each, without a Python traceback; `--verbose` shows the whole text (tracebacks included) and
+the providers' progress messages.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import logging
-import os
 import sys
-from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 from pulumi import automation as auto
 
-from cli.engine import CliError, StackTarget, open_stack, target
-from providers.config import DEFAULT_SANDBOX_DIR
+from cli import new_client
+from cli.commands import EngineFailed, cmd_cancel, cmd_outputs, cmd_stack
+from cli.engine import CliError, default_project_dir
+from cli.sandbox import cmd_sandbox
+from providers.types import DEFAULT_COUNTRY
 
-log = logging.getLogger("coldfleet")
-
-
-def _sandbox_dir(args: argparse.Namespace) -> Path:
-    return Path(getattr(args, "sandbox_dir", None) or os.environ.get("COLDFLEET_SANDBOX_DIR") or DEFAULT_SANDBOX_DIR)
-
-
-def _engine_env(t: StackTarget, args: argparse.Namespace) -> dict[str, str]:
-    env: dict[str, str] = {}
-    if t.is_sandbox:
-        from sandbox.server import start_daemon, status
-
-        directory = _sandbox_dir(args)
-        if args.command in {"up", "destroy", "refresh"}:
-            start_daemon(directory)
-        elif status(directory) is None:
-            raise CliError(f"the sandbox is not running in {directory}: run `coldfleet sandbox start`")
-        env["COLDFLEET_SANDBOX_DIR"] = str(directory)
-        os.environ["COLDFLEET_SANDBOX_DIR"] = str(directory)
-    if getattr(args, "allow_mass_delete", False):
-        env["COLDFLEET_ALLOW_MASS_DELETE"] = "true"
-        os.environ["COLDFLEET_ALLOW_MASS_DELETE"] = "true"
-    return env
-
-
-def _print_outputs(outputs: Mapping[str, auto.OutputValue], show_secrets: bool) -> None:
-    print("\nOutputs:")
-    for key in sorted(outputs):
-        value = outputs[key]
-        if value.secret and not show_secrets:
-            print(f"  {key}: [secret] (coldfleet outputs --stack NAME --show-secrets {key})")
-            continue
-        rendered = value.value if isinstance(value.value, str) else json.dumps(value.value, indent=2, sort_keys=True)
-        print(f"  {key}:")
-        for line in str(rendered).splitlines():
-            print(f"    {line}")
-
-
-def _confirm(what: str, args: argparse.Namespace) -> None:
-    if args.yes:
-        return
-    if not sys.stdin.isatty():
-        raise CliError(f"{what} needs --yes when not run from a terminal")
-    answer = input(f"Do you want to perform this {what}? [y/N] ").strip().lower()
-    if answer not in {"y", "yes"}:
-        raise CliError("cancelled")
-
-
-def cmd_stack(args: argparse.Namespace) -> int:
-    t = target(args.stack, args.project_dir)
-    stack = open_stack(t, extra_env=_engine_env(t, args))
-    on_output = print
-    if args.command == "preview":
-        collector = None
-        if args.summary:
-            from cli.summary import EventCollector
-
-            collector = EventCollector()
-        result = stack.preview(
-            on_output=on_output,
-            diff=args.diff,
-            expect_no_changes=args.expect_no_changes,
-            on_event=collector.on_event if collector else None,
-        )
-        if collector and args.summary:
-            from cli.summary import lifecycle
-            from components.spec import load_spec
-
-            previous = stack.outputs().get("inventory")
-            raw = t.stack_config().get("coldfleet:fleet")
-            spec = load_spec(raw if isinstance(raw, dict | str) else {})
-            statuses = lifecycle(previous.value if previous else None, {d.name: d.status for d in spec.domains})
-            Path(args.summary).write_text(collector.markdown(args.stack, statuses))
-            print(f"\nSummary written to {args.summary}")
-        log.debug("preview change summary: %s", result.change_summary)
-        return 0
-    if args.command == "up":
-        if not args.yes:
-            stack.preview(on_output=on_output, diff=args.diff)
-            _confirm("update", args)
-        result_up = stack.up(
-            on_output=on_output, diff=args.diff, show_secrets=False, expect_no_changes=args.expect_no_changes
-        )
-        _print_outputs(result_up.outputs, show_secrets=False)
-        return 0
-    if args.command == "refresh":
-        stack.refresh(on_output=on_output, expect_no_changes=args.expect_no_changes, show_secrets=False,
-                      clear_pending_creates=args.clear_pending_creates or None)
-        return 0
-    if args.command == "destroy":
-        if not args.yes:
-            stack.preview_destroy(on_output=on_output) if hasattr(stack, "preview_destroy") else None
-            _confirm("destroy", args)
-        stack.destroy(on_output=on_output, show_secrets=False)
-        return 0
-    raise CliError(f"unknown command {args.command}")
-
-
-def cmd_cancel(args: argparse.Namespace) -> int:
-    """Remove the lock a killed run left behind (`pulumi cancel`); never while another run is still going."""
-    t = target(args.stack, args.project_dir)
-    _confirm(f"cancel of the current update of stack {args.stack!r} (only if no run is still going)", args)
-    open_stack(t).cancel()
-    print(f"stack {args.stack!r} unlocked; now run `coldfleet refresh --stack {args.stack} --yes "
-          "--clear-pending-creates`, then `coldfleet up`")
-    return 0
-
-
-def cmd_outputs(args: argparse.Namespace) -> int:
-    t = target(args.stack, args.project_dir)
-    stack = open_stack(t)
-    outputs = stack.outputs()
-    if args.name:
-        if args.name not in outputs:
-            raise CliError(f"stack {args.stack!r} has no output {args.name!r}")
-        value = outputs[args.name]
-        if value.secret and not args.show_secrets:
-            raise CliError(f"{args.name} is secret: add --show-secrets")
-        print(value.value if isinstance(value.value, str) else json.dumps(value.value, indent=2, sort_keys=True))
-        return 0
-    plain: dict[str, Any] = {
-        k: ("[secret]" if v.secret and not args.show_secrets else v.value) for k, v in outputs.items()
-    }
-    print(json.dumps(plain, indent=2, sort_keys=True))
-    return 0
-
-
-def cmd_sandbox(args: argparse.Namespace) -> int:
-    from sandbox.server import start_daemon, status, stop_daemon
-
-    directory = _sandbox_dir(args)
-    if args.action == "start":
-        info = start_daemon(directory)
-        print(f"sandbox running in {directory} (pid {info['pid']})")
-        for name, url in sorted(info["endpoints"].items()):
-            print(f"  {name:<11} {url}")
-        dns = info["dns"]
-        print(f"  {'dns':<11} {dns['server']}:{dns['port']} (RFC 2136, TSIG key {dns['tsig_key_name']})")
-        return 0
-    if args.action == "stop":
-        print("sandbox stopped" if stop_daemon(directory) else "sandbox was not running")
-        return 0
-    current = status(directory)
-    if current is None:
-        print(f"sandbox not running ({directory})")
-        return 1
-    print(json.dumps({k: v for k, v in current.items() if k != "credentials"}, indent=2, sort_keys=True))
-    return 0
+STACK_COMMANDS = (
+    ("up", "create or update the fleet"),
+    ("preview", "show what up would change (no API writes)"),
+    ("refresh", "read live state into the stack"),
+    ("destroy", "remove mailboxes, records and tenant domains (registrations and zones stay)"),
+)
 
 
 def cmd_new_client(args: argparse.Namespace) -> int:
-    from cli import new_client
-    from cli.engine import REPO_ROOT
-
-    directory = Path(args.project_dir or REPO_ROOT)
+    directory = Path(args.project_dir or default_project_dir())
     path = new_client.create(
         directory, args.client, args.primary_domain, args.residency, args.domain or [], args.sandbox
     )
@@ -186,16 +38,8 @@ def cmd_new_client(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="coldfleet", description=__doc__)
-    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
-    sub = parser.add_subparsers(dest="command", required=True)
-    for name, text in (
-        ("up", "create or update the fleet"),
-        ("preview", "show what up would change (no API writes)"),
-        ("refresh", "read live state into the stack"),
-        ("destroy", "remove mailboxes, records and tenant domains (registrations and zones stay)"),
-    ):
+def _stack_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    for name, text in STACK_COMMANDS:
         p = sub.add_parser(name, help=text)
         p.add_argument("--stack", required=True)
         p.add_argument("--project-dir", help="directory with Pulumi.yaml and Pulumi.<stack>.yaml (default: repo)")
@@ -220,10 +64,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--show-secrets", action="store_true")
     p.add_argument("name", nargs="?")
     p.set_defaults(func=cmd_outputs)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="coldfleet", description=__doc__)
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="whole error texts (tracebacks), providers' progress messages, debug logging")
+    sub = parser.add_subparsers(dest="command", required=True)
+    _stack_parsers(sub)
     p = sub.add_parser("new-client", help="start a client's stack file (Pulumi.<client>.yaml) from a template")
     p.add_argument("client", help="client slug; names the stack")
     p.add_argument("--primary-domain", required=True, help="the client's brand domain (never sent from)")
-    p.add_argument("--residency", default="eu", choices=["eu", "us", "ch"])
+    p.add_argument("--residency", default="eu", choices=sorted(DEFAULT_COUNTRY))
     p.add_argument("--domain", action="append", help="a sending domain (repeatable)")
     p.add_argument("--sandbox", action="store_true", help="point the stack at the local sandbox")
     p.add_argument("--project-dir")
@@ -235,26 +87,42 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _engine_stderr(error: auto.CommandError) -> str:
+    """The engine's stderr (e.g. a backend error before any step): the engine did not stream it."""
+    text = str(error.args[0]) if error.args else ""
+    return text.split("\n stderr:", 1)[1].strip() if "\n stderr:" in text else ""
+
+
+def _say(message: str) -> None:
+    print(f"error: {message}", file=sys.stderr)
+
+
+def _run(args: argparse.Namespace) -> int:
+    try:
+        return int(args.func(args))
+    except CliError as error:
+        _say(str(error))
+        return 2
+    except EngineFailed as failed:
+        _say(str(failed))
+        return 1
+    except auto.ConcurrentUpdateError:
+        name = getattr(args, "stack", None) or "NAME"
+        _say(f"stack {name!r} is locked by another run, or by one that was killed; if none is running: "
+             f"coldfleet cancel --stack {name} --yes")
+        return 1
+    except auto.CommandError as error:
+        _say(_engine_stderr(error) or f"the engine failed ({type(error).__name__}); --verbose shows its output")
+        return 1
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
     )
-    try:
-        return int(args.func(args))
-    except CliError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    except auto.ConcurrentUpdateError:
-        name = getattr(args, "stack", None) or "NAME"
-        print(f"error: stack {name!r} is locked by another run, or by one that was killed; if none is running: "
-              f"coldfleet cancel --stack {name} --yes", file=sys.stderr)
-        return 1
-    except auto.CommandError as error:
-        # The engine already streamed its stdout; its stderr (e.g. a backend error before any step) was not.
-        text = str(error.args[0]) if error.args else ""
-        detail = text.split("\n stderr:", 1)[1].strip() if "\n stderr:" in text else ""
-        print(f"error: the engine reported a failure ({type(error).__name__})", file=sys.stderr)
-        if detail:
-            print(detail, file=sys.stderr)
-        return 1
+    if not args.verbose:
+        # When a run fails, the engine stops while the inline program still waits on it; the language server's
+        # gRPC threads then log their broken calls with tracebacks. The failure itself is reported from the events.
+        logging.getLogger("grpc").setLevel(logging.CRITICAL)
+    return _run(args)

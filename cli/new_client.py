@@ -15,7 +15,9 @@ from typing import Any
 import yaml
 
 from cli.engine import CliError
+from cli.sandbox import settings_path
 from components.spec import SpecError, load_spec
+from providers.types import DEFAULT_COUNTRY
 
 SECRETS = (
     ("coldfleet:clientSecret", "the app registration's client secret (Partner Center + Graph + Exchange)"),
@@ -28,7 +30,6 @@ PLAIN = (
     ("coldfleet:cloudflareAccountId", "the Cloudflare account the zones belong to"),
     ("coldfleet:namecomUsername", "Name.com API user"),
 )
-COUNTRY = {"eu": "DE", "us": "US", "ch": "CH"}
 
 
 def template(client: str, primary_domain: str, residency: str, domains: list[str], sandbox: bool) -> dict[str, Any]:
@@ -48,7 +49,7 @@ def template(client: str, primary_domain: str, residency: str, domains: list[str
                 "city": "CHANGE ME",
                 "state": "CHANGE ME",
                 "postal_code": "00000",
-                "country": COUNTRY[residency],
+                "country": DEFAULT_COUNTRY[residency],
             },
             "contact": {"first_name": "Ops", "last_name": "Team", "email": f"it@{primary_domain}"},
         },
@@ -66,7 +67,7 @@ def template(client: str, primary_domain: str, residency: str, domains: list[str
     }
     config: dict[str, Any] = {"coldfleet:fleet": spec}
     if sandbox:
-        config["coldfleet:sandbox"] = "true"
+        config["coldfleet:settingsFile"] = str(settings_path())
     return {"config": config}
 
 
@@ -75,8 +76,8 @@ def create(
 ) -> Path:
     if not re.fullmatch(r"[a-z][a-z0-9-]{0,38}[a-z0-9]", client):
         raise CliError(f"client {client!r}: use lowercase letters, digits and dashes (it names the stack)")
-    if residency not in COUNTRY:
-        raise CliError(f"residency {residency!r}: one of {', '.join(sorted(COUNTRY))}")
+    if residency not in DEFAULT_COUNTRY:
+        raise CliError(f"residency {residency!r}: one of {', '.join(sorted(DEFAULT_COUNTRY))}")
     path = project_dir / f"Pulumi.{client}.yaml"
     if path.exists():
         raise CliError(f"{path.name} exists already: a client's stack file is never overwritten")

@@ -80,17 +80,7 @@ class EventCollector:
         lines += ["| domain | change | mailboxes | records / settings |", "|---|---|---|---|"]
         for domain in sorted(self.by_domain):
             changes = self.by_domain[domain]
-            verbs = {verb for kind, verb, _ in changes.domain if kind == "SendingDomain" or kind == "M365Tenant"}
-            if "create" in verbs:
-                state = "added"
-            elif domain in moves and moves[domain][1] in {"retiring", "retired", None}:
-                state = moves[domain][1] or "removed"
-            elif "delete" in verbs or "delete" in {v for k, v, _ in changes.domain if k == "AuthRecords"}:
-                state = "removed"
-            elif "replace" in verbs:
-                state = "replaced"
-            else:
-                state = "changed"
+            state = _state(changes, moves.get(domain))
             boxes = ", ".join(
                 f"{len(locals_)} {verb}d" if verb != "replace" else f"{len(locals_)} replaced"
                 for verb, locals_ in sorted(changes.mailboxes.items())
@@ -108,6 +98,18 @@ class EventCollector:
                 if locals_:
                     lines.append(f"- `{domain}` mailboxes {verb}: {', '.join(sorted(locals_))}")
         return "\n".join(lines) + "\n"
+
+
+def _state(changes: DomainChanges, move: tuple[str | None, str | None] | None) -> str:
+    """One word for what happens to a domain: its tenant / domain resources' verbs, or its lifecycle move."""
+    verbs = {verb for kind, verb, _ in changes.domain if kind == "SendingDomain" or kind == "M365Tenant"}
+    if "create" in verbs:
+        return "added"
+    if move is not None and move[1] in {"retiring", "retired", None}:
+        return move[1] or "removed"
+    if "delete" in verbs or "delete" in {v for k, v, _ in changes.domain if k == "AuthRecords"}:
+        return "removed"
+    return "replaced" if "replace" in verbs else "changed"
 
 
 def lifecycle(previous_inventory: object, spec_domains: dict[str, str]) -> dict[str, tuple[str | None, str | None]]:

@@ -21,7 +21,7 @@ from google.protobuf import struct_pb2
 from pulumi.runtime.proto import resource_pb2
 
 from components.fleet import ALLOW_MASS_DELETE, ColdEmailFleet, GuardrailError
-from components.spec import LEGAL_NOTICE, load_spec
+from components.spec import LEGAL_NOTICE, SpecError, load_spec
 
 READ_STACK_OUTPUTS = "pulumi:pulumi:readStackOutputs"
 ALLOW_ENV = "COLDFLEET_ALLOW_MASS_DELETE"  # what `coldfleet up --allow-mass-delete` sets for one run
@@ -77,6 +77,15 @@ def read_previous_inventory(attempts: int = 5, pause_s: float = 0.2) -> dict[str
 
 
 def main() -> None:
+    """The program. A refused spec or guardrail becomes `pulumi.RunError`: the language server then reports its
+    message once, without the Python traceback it attaches to any other exception (automation `_server.py`)."""
+    try:
+        _program()
+    except (SpecError, GuardrailError) as error:
+        raise pulumi.RunError(str(error)) from None
+
+
+def _program() -> None:
     config = pulumi.Config("coldfleet")
     spec = load_spec(config.require_object("fleet"))  # SpecError before any resource is registered
     allow = allow_mass_delete(config)

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Build the pinned Pulumi engine from Go modules into a cache outside the repo.
 # No registry here serves the Pulumi CLI, so we build it the way distributions do.
-# Prints the bin directory on stdout; everything else goes to stderr.
+# Prints the bin directory on stdout; everything else goes to stderr. `--check`: only say whether it is there
+# (exit 1 when it would have to be built).
 set -euo pipefail
+CHECK="${1:-}"
 
 VERSION="${COLDFLEET_ENGINE_VERSION:-v3.260.0}"
 CACHE="${COLDFLEET_CACHE:-$HOME/.cache/coldfleet}"
@@ -24,6 +26,7 @@ if [ -x "$BIN/pulumi" ] && [ -x "$BIN/pulumi-resource-pulumi-python" ] \
   exit 0
 fi
 
+[ "$CHECK" != "--check" ] || exit 1
 command -v go >/dev/null 2>&1 || { log "go is required to build the engine"; exit 1; }
 start=$(date +%s)
 mkdir -p "$WORK/src" "$BIN"
