@@ -22,7 +22,7 @@ from providers.clients.exchange import ExchangeClient
 from providers.clients.graph import GraphClient
 from providers.clients.partner_center import Address, PartnerCenterClient
 from providers.dmarc import build_spf
-from sandbox.testing import SandboxHandle
+from sandbox.handle import SandboxHandle
 
 DMARC = {"policy": "quarantine", "rua": ["mailto:dmarc@acme-reports.com"], "adkim": "s", "aspf": "r", "t": True}
 FOREIGN = "google-site-verification=abc123"

@@ -15,7 +15,7 @@ import dns.update
 import httpx
 
 from providers.clients.http import bearer_token
-from sandbox.testing import SandboxHandle
+from sandbox.handle import SandboxHandle
 
 GRAPH_SCOPE = "https://graph.microsoft.com/.default"
 

@@ -32,7 +32,7 @@ from providers.clients.errors import (
     OwnershipConflict,
     PermissionDenied,
 )
-from sandbox.testing import SandboxHandle
+from sandbox.handle import SandboxHandle
 
 DKIM = "v=DKIM1; k=rsa; p=" + "MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA" * 12  # > 500 bytes
 

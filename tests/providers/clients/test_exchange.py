@@ -12,7 +12,7 @@ import pytest
 from providers.clients import errors, exchange
 from providers.clients.exchange import ExchangeClient
 from providers.clients.partner_center import Address, Customer, PartnerCenterClient
-from sandbox.testing import SandboxHandle
+from sandbox.handle import SandboxHandle
 from tests.providers.clients.helpers import graph_http, publish, verified_domain
 
 ADDRESS = Address(first_name="A", last_name="B", address_line1="1 Main St", city="Seattle", state="WA",

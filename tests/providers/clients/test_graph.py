@@ -17,7 +17,7 @@ import pytest
 
 from providers.clients import errors
 from providers.clients.graph import GraphClient, GraphUser
-from sandbox.testing import SandboxHandle
+from sandbox.handle import SandboxHandle
 from tests.providers.clients.helpers import mailbox_delay, publish_txt
 
 EXCHANGE_SKU = "4b9405b0-7788-4568-add1-99614e613b69"

@@ -10,7 +10,7 @@ import pytest
 
 from providers.clients import errors
 from providers.clients.graph import EXCHANGE_ONLINE_APP_ID, GraphClient
-from sandbox.testing import SandboxHandle
+from sandbox.handle import SandboxHandle
 
 SCOPES = ["IMAP.AccessAsUser.All", "SMTP.Send"]
 

@@ -20,7 +20,7 @@ from providers.clients.exchange import ExchangeClient
 from providers.clients.graph import GraphClient
 from providers.clients.partner_center import PartnerCenterClient
 from providers.clients.registrar import NameComRegistrar
-from sandbox.testing import SandboxHandle
+from sandbox.handle import SandboxHandle
 
 FAULTS = {"429": {"next_429": 1, "retry_after_s": 2}, "503": {"next_503": 1}, "drop": {"next_drop": 1}}
 REASONS = {"429": "HTTP 429", "503": "HTTP 503"}

@@ -9,7 +9,7 @@ import pytest
 
 from providers.clients import errors, partner_center
 from providers.clients.partner_center import Address, PartnerCenterClient
-from sandbox.testing import SandboxHandle
+from sandbox.handle import SandboxHandle
 
 EXCHANGE_PLAN1 = ("CFQ7TTC0LH16", "0001")
 ADDRESS = Address(first_name="Anna", last_name="Keller", address_line1="Bahnhofstrasse 1", city="Zurich", state="ZH",

@@ -10,7 +10,7 @@ import pytest
 
 from providers.clients.errors import AuthenticationFailed, BadRequest, NotFound, Throttled
 from providers.clients.registrar import NameComRegistrar, Registration, registrar_for
-from sandbox.testing import SandboxHandle
+from sandbox.handle import SandboxHandle
 
 
 def unique(prefix: str = "reg") -> str:

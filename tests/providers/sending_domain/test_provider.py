@@ -16,7 +16,7 @@ from providers.clients.registrar import registrar_for
 from providers.sending_domain import RegistrationRefused, SendingDomainProvider, idempotency_key
 from providers.sending_domain import provider as sending_domain
 from providers.types import normalise_domain
-from sandbox.testing import SandboxHandle
+from sandbox.handle import SandboxHandle
 
 
 def out_of(result: Any) -> dict[str, Any]:
