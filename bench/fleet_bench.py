@@ -38,7 +38,7 @@ from cli.engine import (
     open_stack,
     target,
 )
-from sandbox.testing import SandboxHandle
+from sandbox.handle import SandboxHandle
 
 log = logging.getLogger("bench")
 

@@ -20,6 +20,7 @@ import yaml
 from pulumi import automation as auto
 
 from components.program import main as program_main
+from sandbox.daemon import DEFAULT_DIR, INFO_FILE, SETTINGS_FILE
 
 log = logging.getLogger(__name__)
 
@@ -30,11 +31,10 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 # PULUMI_CONFIG_PASSPHRASE (or _FILE) themselves.
 SANDBOX_PASSPHRASE = "coldfleet-sandbox"
 OPEN_ATTEMPTS = 3
-# The sandbox's default directory and the files it writes there. The sandbox branch moves the directory into
-# `sandbox.daemon` (`DEFAULT_DIR`): import it from there once merged.
-DEFAULT_SANDBOX_DIR = Path.home() / ".local" / "state" / "coldfleet" / "sandbox"
-SANDBOX_SETTINGS = "settings.json"
-SANDBOX_INFO = "sandbox.json"
+# The sandbox's default directory and the files it writes there (the CLI's one window on the sandbox).
+DEFAULT_SANDBOX_DIR = DEFAULT_DIR
+SANDBOX_SETTINGS = SETTINGS_FILE
+SANDBOX_INFO = INFO_FILE
 
 
 class CliError(Exception):
@@ -86,8 +86,6 @@ class StackTarget:
     def sandbox_dir(self) -> Path | None:
         """The sandbox this stack runs against: its settings file is the `settings.json` of a sandbox directory
         (the default one, or one holding a sandbox's `sandbox.json`). None for a real client's stack."""
-        if str(self.stack_config().get(f"{PROJECT}:sandbox")).lower() in {"true", "1", "yes"}:
-            return DEFAULT_SANDBOX_DIR  # the old marker, until Pulumi.dev.yaml names the settings file
         settings = self.settings_file
         if settings is None or settings.name != SANDBOX_SETTINGS:
             return None

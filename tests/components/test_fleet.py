@@ -21,7 +21,7 @@ import pytest
 from components.fleet import ColdEmailFleet
 from components.guardrails import GuardrailError, check_guardrails
 from components.naming import domain_prefix
-from components.spec import LEGAL_NOTICE, SpecError, load_spec
+from components.spec import LEGAL_NOTICE, load_spec
 
 TODAY = date(2026, 1, 4)
 FLEET = "coldfleet:index:ColdEmailFleet"
@@ -299,6 +299,7 @@ def test_guardrails_refuse_before_anything_registers(raw: dict[str, Any]) -> Non
 # ---- the program -----------------------------------------------------------------------------------------------
 
 def run_program(raw: dict[str, Any], previous: dict[str, Any] | None, failed_reads: int = 0, **config: str) -> Mocks:
+    """Run the program under mocks; a refused spec or guardrail comes out as pulumi.RunError (no traceback)."""
     from components import program
 
     mocks = Mocks({"inventory": previous, "export_csv": "secret!"} if previous else {}, failed_reads)
@@ -317,7 +318,7 @@ def test_program_reads_previous_inventory_and_guards(raw: dict[str, Any]) -> Non
     assert ("Mailbox", "getacme.com/anna") in mocks.registered
     previous = inventory_of(raw)
     raw["domains"].pop()
-    with pytest.raises(GuardrailError, match="tryacme.io"):
+    with pytest.raises(pulumi.RunError, match="tryacme.io"):
         run_program(raw, previous)
     run_program(raw, previous, 0, **{"coldfleet:allowMassDelete": "true"})
 
@@ -335,9 +336,9 @@ def test_program_retries_the_read_then_fails_closed(raw: dict[str, Any], monkeyp
     monkeypatch.setattr("components.program.time.sleep", lambda _s: None)
     previous = inventory_of(raw)
     raw["domains"].pop()
-    with pytest.raises(GuardrailError, match="tryacme.io"):  # two failed reads, then the real inventory
+    with pytest.raises(pulumi.RunError, match="tryacme.io"):  # two failed reads, then the real inventory
         run_program(raw, previous, failed_reads=2)
-    with pytest.raises(GuardrailError, match="cannot read this stack's previous inventory.*allowMassDelete"):
+    with pytest.raises(pulumi.RunError, match="cannot read this stack's previous inventory.*allowMassDelete"):
         run_program(raw, previous, failed_reads=99)
     mocks = run_program(raw, previous, failed_reads=99, **{"coldfleet:allowMassDelete": "true"})
     assert ("Mailbox", "getacme.com/anna") in mocks.registered
@@ -345,7 +346,7 @@ def test_program_retries_the_read_then_fails_closed(raw: dict[str, Any], monkeyp
 
 def test_program_raises_spec_errors_before_registering(raw: dict[str, Any]) -> None:
     raw["domains"][1]["mailboxes"] = 0
-    with pytest.raises(SpecError, match=r"domains\[1\]\.mailboxes"):
+    with pytest.raises(pulumi.RunError, match=r"domains\[1\]\.mailboxes"):
         run_program(raw, None)
 
 

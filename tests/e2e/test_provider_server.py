@@ -153,7 +153,8 @@ class ProviderServer:
              news: dict[str, Any]) -> provider_pb2.DiffResponse:
         request = provider_pb2.DiffRequest(id=id_, urn=self.urn(provider, id_), olds=self._props(provider, olds),
                                            news=self._props(provider, news))
-        return self._call("Diff", request)
+        response: provider_pb2.DiffResponse = self._call("Diff", request)
+        return response
 
     def create(self, provider: type[ResourceProvider], name: str, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         inputs, failures = self.check(provider, name, props)

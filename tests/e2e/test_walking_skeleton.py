@@ -19,6 +19,7 @@ import dns.message
 import dns.query
 import dns.rdatatype
 import pytest
+from pulumi.automation import OpType
 
 from cli.engine import REPO_ROOT, open_stack, target
 from providers.clients.exchange import ExchangeClient
@@ -138,7 +139,7 @@ def test_main_py_is_the_same_program(sandbox: Any, project_dir: Path, provisione
     stack = open_stack(target("dev", project_dir), extra_env={"COLDFLEET_SANDBOX_DIR": str(sandbox.dir)},
                        program=program)
     result = stack.preview(expect_no_changes=True)
-    assert result.change_summary.get("same", 0) >= 1
+    assert result.change_summary.get(OpType.SAME, 0) >= 1
 
 
 def test_destroy_removes_all_but_registration_and_zone(

@@ -16,8 +16,7 @@ from providers import config
 from providers.auth_records import AuthRecordsProvider
 from providers.auth_records import provider as auth_records
 from providers.base import UNKNOWN
-from providers.clients.dns import DnsBackend, backend_for
-from providers.clients.dns import CloudflareDns
+from providers.clients.dns import CloudflareDns, DnsBackend, backend_for
 from providers.clients.exchange import ExchangeClient
 from providers.clients.graph import GraphClient
 from providers.clients.partner_center import Address, PartnerCenterClient
