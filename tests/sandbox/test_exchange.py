@@ -18,6 +18,7 @@ import httpx
 import pytest
 
 from sandbox.handle import SandboxHandle
+from tests.providers.clients.helpers import verified_domain
 
 EXO = "https://outlook.office365.com"
 GRAPH = "https://graph.microsoft.com"
@@ -67,21 +68,6 @@ def new_tenant(sandbox: SandboxHandle) -> dict[str, Any]:
 def graph(sandbox: SandboxHandle, tenant_id: str) -> httpx.Client:
     return httpx.Client(base_url=sandbox.endpoints["graph"], verify=sandbox.ca_cert,
                         headers={"Authorization": f"Bearer {token(sandbox, tenant_id, GRAPH)}"})
-
-
-def verified_domain(sandbox: SandboxHandle, tenant_id: str) -> str:
-    """A custom domain added and verified in the tenant through the Graph double (TXT published at BIND)."""
-    domain = f"d{uuid.uuid4().hex[:10]}.example"
-    sandbox.add_zone(domain)
-    with graph(sandbox, tenant_id) as g:
-        created = g.post("/domains", json={"id": domain})
-        assert created.status_code == 201, created.text
-        records = g.get(f"/domains/{domain}/verificationDnsRecords").json()["value"]
-        txt = next(r["text"] for r in records if r["recordType"].lower() == "txt")
-        publish(sandbox, domain, domain, "TXT", [f'"{txt}"'])
-        verified = g.post(f"/domains/{domain}/verify")
-        assert verified.status_code == 200 and verified.json()["isVerified"], verified.text
-    return domain
 
 
 def mailbox(sandbox: SandboxHandle, tenant: dict[str, Any]) -> str:

@@ -5,8 +5,6 @@ through the Graph double's raw HTTP API. The sandbox's own tests can use the sam
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import dns.query
 import dns.rcode
@@ -55,14 +53,3 @@ def verified_domain(sandbox: SandboxHandle, tenant_id: str) -> str:
         verified = g.post(f"/domains/{domain}/verify")
         assert verified.status_code == 200 and verified.json()["isVerified"], verified.text
     return domain
-
-
-@contextmanager
-def mailbox_delay(sandbox: SandboxHandle, seconds: float) -> Iterator[None]:
-    """Mailboxes provisioned `seconds` after their licence, for the duration of the block."""
-    before = sandbox.admin_state()["world"]["mailbox_provisioning_delay_s"]
-    sandbox.set_mailbox_delay(seconds)
-    try:
-        yield
-    finally:
-        sandbox.set_mailbox_delay(before)

@@ -18,7 +18,7 @@ import pytest
 from providers.clients import errors
 from providers.clients.graph import GraphClient, GraphUser
 from sandbox.handle import SandboxHandle
-from tests.providers.clients.helpers import mailbox_delay, publish_txt
+from tests.providers.clients.helpers import publish_txt
 
 EXCHANGE_SKU = "4b9405b0-7788-4568-add1-99614e613b69"
 PASSWORD = "Sandbox!Pass1234"
@@ -37,7 +37,7 @@ def initial_domain(graph: GraphClient) -> str:
 
 @pytest.fixture()
 def quick_mailboxes(sandbox: SandboxHandle) -> Iterator[None]:
-    with mailbox_delay(sandbox, 0.2):
+    with sandbox.mailbox_delay(0.2):
         yield
 
 
