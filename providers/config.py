@@ -13,6 +13,7 @@ about it.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import threading
 from collections.abc import Callable, Mapping
@@ -83,9 +84,12 @@ CONFIG_KEYS: dict[str, tuple[str, str]] = {
 }
 SETTINGS_FILE_KEY = "settingsFile"
 SETTINGS_FILE_ENV = "COLDFLEET_SETTINGS_FILE"
-# Keys an older stack may still carry; refused loudly rather than silently ignored (the stack would reach real APIs).
+# Keys an older stack may still carry. Refused loudly when no settings file is named (the stack would reach real APIs);
+# ignored when one is: a destroy runs the providers with the config recorded in the state by the last `up`, and an
+# old sandbox stack's recorded config still says `coldfleet:sandbox` while the CLI names the settings file.
 RETIRED_KEYS = ("sandbox", "sandboxDir")
 
+log = logging.getLogger(__name__)
 _lock = threading.Lock()
 _current: Settings | None = None
 
@@ -140,10 +144,14 @@ def from_file(path: str | Path) -> Settings:
     return from_sources(lambda _key: None, {SETTINGS_FILE_ENV: str(path)})
 
 
-def _refuse_retired(get: Callable[[str], str | None]) -> None:
+def _refuse_retired(get: Callable[[str], str | None], settings_file: str | None) -> None:
     for key in RETIRED_KEYS:
-        if get(key) not in (None, ""):
-            raise SettingsError(
+        if get(key) in (None, ""):
+            continue
+        if settings_file:
+            log.warning("stack config coldfleet:%s is no longer read; settings come from %s", key, settings_file)
+            continue
+        raise SettingsError(
                 f"stack config coldfleet:{key} is no longer read; set coldfleet:{SETTINGS_FILE_KEY} to a settings "
                 "file instead (`coldfleet sandbox start` writes ~/.local/state/coldfleet/sandbox/settings.json)")
 
@@ -151,8 +159,8 @@ def _refuse_retired(get: Callable[[str], str | None]) -> None:
 def from_sources(get: Callable[[str], str | None], env: Mapping[str, str] | None = None) -> Settings:
     """Build settings from a config getter (`req.config.get`), the settings file it or `env` names, then `env`."""
     env = os.environ if env is None else env
-    _refuse_retired(get)
     path = get(SETTINGS_FILE_KEY) or env.get(SETTINGS_FILE_ENV)
+    _refuse_retired(get, path)
     in_file = read_file(path) if path else {}
     overrides: dict[str, Any] = {}
     for key, (name, env_name) in CONFIG_KEYS.items():

@@ -62,7 +62,7 @@ def without(deployment: dict[str, Any], kinds: set[str]) -> dict[str, Any]:
 
 def engine_env(sandbox: Any) -> dict[str, str]:
     """How the e2e tests point the engine at the session sandbox (the same as the other e2e modules)."""
-    return {"COLDFLEET_SANDBOX_DIR": str(sandbox.dir)}
+    return {"COLDFLEET_SANDBOX_DIR": str(sandbox.dir), "COLDFLEET_SETTINGS_FILE": str(sandbox.settings_file)}
 
 
 def write_stack_file(project: Path, old: dict[str, Any]) -> None:

@@ -55,6 +55,13 @@ def test_retired_sandbox_keys_are_refused_naming_the_settings_file(key: str) -> 
     assert f"coldfleet:{key}" in str(caught.value)
 
 
+def test_retired_sandbox_keys_recorded_in_an_old_state_give_way_to_a_named_settings_file(tmp_path: Path) -> None:
+    """A destroy runs with the provider config the last `up` recorded; the CLI names the settings file by env."""
+    path = write(tmp_path / "s.json", {"graphEndpoint": "https://127.0.0.1:1/v1.0"})
+    settings = config.from_sources(getter({"sandbox": "true"}), {"COLDFLEET_SETTINGS_FILE": str(path)})
+    assert settings.graph_endpoint == "https://127.0.0.1:1/v1.0"
+
+
 @pytest.mark.parametrize(("document", "match"), [
     ({"graphEndpont": "x"}, "unknown keys \\['graphEndpont'\\]"),
     (["graphEndpoint"], "JSON object"),
