@@ -106,3 +106,17 @@ def test_a_mailbox_made_after_the_listing_is_read_on_its_own(sandbox: Any, fleet
     live = provider.read(late.id, outs)
     assert live.id == late.id and live.outs["display_name"] == "Late Comer"  # not listed: asked for on its own
     assert mailbox_listing.SNAPSHOTS.fills == fills  # and the listing of this run was kept
+
+
+def test_the_user_list_follows_next_links(sandbox: Any, fleet: tuple[str, list[Created]],
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    from providers.clients.graph import listing
+
+    tenant_id, created = fleet
+    graph = GraphClient(sandbox.settings, tenant_id)
+    monkeypatch.setattr(listing, "PAGE_SIZE", 2)
+    sandbox.reset_faults()
+    users = listing.list_users(graph)
+    assert {c.id for c in created} <= {u.id for u in users}
+    assert sandbox.request_counts("graph")["requests"] == -(-len(users) // 2)  # one request per page
+    assert {u.id: u for u in users}[created[0].id] == graph.get_user(created[0].id)
