@@ -29,7 +29,7 @@ from pulumi.dynamic import (
 from pulumi.output import Unknown
 from pydantic import BaseModel, ValidationError
 
-from providers import config
+from providers import config, snapshot
 from providers import log as provider_log
 from providers.config import Settings
 
@@ -228,23 +228,27 @@ class BaseProvider(ResourceProvider, Generic[ArgsT]):
 
     # -- lifecycle: parse, run the hook, one line on failure -------------------------------------------------------
 
-    def _guard(self, props: Mapping[str, Any], step: Callable[[], R]) -> R:
+    def _guard(self, props: Mapping[str, Any], step: Callable[[], R], write: bool = False) -> R:
         try:
             return step()
         except Exception as error:
             raise resource_failed(self.KIND, self.key(props), error) from error
+        finally:
+            if write:
+                snapshot.forget()  # what reads listed before this write may be out of date (providers/snapshot.py)
 
     def create(self, props: dict[str, Any]) -> Created:
-        return self._guard(props, lambda: self._create(self.parse(props), config.current()))
+        return self._guard(props, lambda: self._create(self.parse(props), config.current()), write=True)
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> Updated:
-        return self._guard(news, lambda: self._update(id_, normalise(olds), self.parse(news), config.current()))
+        return self._guard(news, lambda: self._update(id_, normalise(olds), self.parse(news), config.current()),
+                           write=True)
 
     def read(self, id_: str, props: dict[str, Any]) -> Read:
         return self._guard(props, lambda: self._read(id_, normalise(props), config.current()))
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
-        self._guard(props, lambda: self._delete(id_, normalise(props), config.current()))
+        self._guard(props, lambda: self._delete(id_, normalise(props), config.current()), write=True)
 
     def _create(self, args: ArgsT, settings: Settings) -> Created:
         raise NotImplementedError

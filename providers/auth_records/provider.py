@@ -35,6 +35,7 @@ from providers.clients.graph import GraphClient, GraphDomain
 from providers.config import Settings
 from providers.dmarc import build_spf, is_spf, validate_spf
 from providers.poll import until_ready
+from providers.zones import zone_view
 
 log = logging.getLogger(__name__)
 
@@ -83,8 +84,11 @@ class AuthRecordsProvider(BaseProvider[AuthRecordsArgs]):
             log.info("read: DKIM of %s not reachable: %s", args.domain, error)
         published = {(r["name"], r["type"]): r["values"] for r in props.get("records") or []}
         records, drift = [], []
+        zone = zone_view(settings, args.domain, self.KIND)  # this run's listing of the zone (providers/zones.py)
         for rec in desired(args, mx, cnames, dkim, published):
-            live = authoritative_query(settings, args.domain, rec.name, rec.type)
+            live = zone.get(rec.name, rec.type)
+            if live is None:
+                live = authoritative_query(settings, args.domain, rec.name, rec.type)
             if rec.name == args.domain and rec.type == "TXT":
                 live = [v for v in live if v == args.verification_txt or is_spf(v)]
             if same(rec.type, live, rec.values):

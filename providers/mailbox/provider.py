@@ -29,8 +29,10 @@ from providers.base import BaseProvider, Created, Read, Updated, has_unknown
 from providers.clients import errors
 from providers.clients.exchange import ExchangeClient
 from providers.clients.graph import GraphClient, GraphUser
+from providers.clients.graph.listing import UNKNOWN, Unknown
 from providers.config import Settings
 from providers.mailbox.args import MARKER, MailboxArgs
+from providers.mailbox.listing import TenantMailboxes, smtp_auth_of, tenant_mailboxes
 from providers.mailbox.photo import load_photo, read_photo, sha256, sync_photo
 from providers.poll import until_found
 from providers.types import IMAP_HOST, IMAP_PORT, SMTP_HOST, SMTP_PORT, mail_address
@@ -100,7 +102,10 @@ class MailboxProvider(BaseProvider[MailboxArgs]):
         inputs = {key: props.get(key) for key in MailboxArgs.model_fields}
         tenant_id, upn = props["tenant_id"], mail_address(props["local_part"], props["domain"])
         graph = GraphClient(settings, tenant_id)
-        user = graph.get_user(id_)
+        listed = tenant_mailboxes(settings, tenant_id, id_)  # this run's listing of the tenant (listing.py)
+        user = listed.users.get(id_) if listed.users is not None else None
+        if user is None:  # not listed (gone, made after the listing, or the listing failed): ask for it
+            user = graph.get_user(id_)
         if user is None:
             log.warning("read %s: user %s is gone; the next `up` creates it again", upn, id_)
             return Read("", {}, None)
@@ -110,22 +115,30 @@ class MailboxProvider(BaseProvider[MailboxArgs]):
         sku = props.get("licence_sku_id") or ""
         licensed = bool(sku) and sku in {s.lower() for s in user.assigned_sku_ids}
         live.update(licensed=licensed, licence_sku_id=sku if licensed else "")
-        mailbox = graph.mailbox_settings(user.id)
+        mailbox = listed.settings.get(user.id, UNKNOWN)
+        if isinstance(mailbox, Unknown):
+            mailbox = graph.mailbox_settings(user.id)
         live["mailbox_ready"] = mailbox is not None
         if mailbox is not None:
             live["time_zone"] = mailbox.get("timeZone") or ""
             live["language"] = (mailbox.get("language") or {}).get("locale") or ""
-            live.update(self._read_smtp_auth(ExchangeClient(settings, tenant_id), upn))
+            live.update(self._read_smtp_auth(ExchangeClient(settings, tenant_id), upn, user.id, listed))
             if props.get("photo"):
                 read_photo(graph, user.id, props, live)
         return Read(id_, live, inputs)
 
     @staticmethod
-    def _read_smtp_auth(exchange: ExchangeClient, upn: str) -> dict[str, Any]:
+    def _read_smtp_auth(exchange: ExchangeClient, upn: str, user_id: str, listed: TenantMailboxes) -> dict[str, Any]:
+        row = None if listed.cas is None else listed.cas.get(upn.lower()) or listed.cas.get(user_id.lower())
         try:
-            enabled = exchange.get_mailbox_smtp_auth(upn)
+            if row is not None:
+                enabled = smtp_auth_of(row)
+            else:  # not in the listing: ask Exchange about this one mailbox
+                enabled = exchange.get_mailbox_smtp_auth(upn)
             if enabled is None:  # follows the tenant-wide setting
-                enabled = exchange.get_tenant_smtp_auth()
+                enabled = listed.tenant_smtp_auth
+                if enabled is None:
+                    enabled = exchange.get_tenant_smtp_auth()
         except errors.NotFound:
             return {}
         return {"smtp_auth_enabled": enabled, "sending": "password" if enabled else "oauth"}

@@ -1,7 +1,11 @@
-"""The authoritative checks every DNS write ends with.
+"""The authoritative checks every DNS write ends with, and the zone listing reads use.
 
 `authoritative_query` asks the zone's authoritative servers directly (never a recursive cache), so "visible" means
-what Microsoft's verifiers will see once caches expire.
+what Microsoft's verifiers will see once caches expire. `authoritative_zone` lists the whole zone from the same
+server in one zone transfer (AXFR, TSIG-signed when that server is our RFC 2136 primary), so a refresh reads a zone
+in one round trip instead of one per name; it answers None when the server refuses transfers (Cloudflare's and most
+public servers do) or the zone holds what a listing cannot answer as a query would (wildcards, delegations, DNAME),
+and the caller then asks name by name.
 """
 
 from __future__ import annotations
@@ -9,6 +13,7 @@ from __future__ import annotations
 import ipaddress
 import time
 from collections.abc import Sequence
+from typing import Any
 
 import dns.exception
 import dns.flags
@@ -18,12 +23,17 @@ import dns.query
 import dns.rcode
 import dns.rdatatype
 import dns.resolver
+import dns.rrset
+import dns.tsigkeyring
+import dns.xfr
 
 from providers.clients.dns.base import canonical_set, check_rdtype, fqdn, owner, rrset_values
 from providers.clients.errors import NotReady, ServerError
 from providers.config import Settings
 
 QUERY_TIMEOUT_S = 5.0
+XFR_TIMEOUT_S = 10.0
+RRsets = dict[tuple[str, str], list[str]]  # (owner FQDN, type) -> values, as query_server formats them
 
 
 def parse_server(hostport: str) -> tuple[str, int]:
@@ -126,3 +136,59 @@ def wait_for_rrset(settings: Settings, zone: str, name: str, rdtype: str, expect
             raise NotReady(f"{full} {rtype} is not {want} at the authoritative servers after {limit:g}s: {last}",
                            api="dns")
         time.sleep(settings.poll_interval_s)
+
+
+def _xfr_tsig(settings: Settings, server: tuple[str, int]) -> dict[str, Any]:
+    """TSIG arguments for a transfer from our RFC 2136 primary (its key); none for any other server."""
+    if not (settings.rfc2136_server and settings.tsig_key_name and settings.tsig_secret):
+        return {}
+    if parse_server(settings.rfc2136_server) != server:
+        return {}
+    try:
+        keyring = dns.tsigkeyring.from_text({settings.tsig_key_name: (settings.tsig_algorithm, settings.tsig_secret)})
+    except (ValueError, dns.exception.DNSException):
+        return {}
+    return {"keyring": keyring, "keyname": settings.tsig_key_name, "keyalgorithm": settings.tsig_algorithm}
+
+
+def _listable(zone: str, rrsets: list[dns.rrset.RRset]) -> bool:
+    """Whether a lookup in the transfer answers as a non-recursive query would."""
+    for rrset in rrsets:
+        name = rrset.name.to_text(omit_final_dot=True).lower()
+        if name.startswith("*.") or rrset.rdtype == dns.rdatatype.DNAME:
+            return False
+        if rrset.rdtype == dns.rdatatype.NS and name != zone:
+            return False
+    return True
+
+
+def transfer(settings: Settings, zone: str, server: tuple[str, int]) -> RRsets | None:
+    """One AXFR of `zone` from `server`: every RRset but the SOA; None when refused or it fails."""
+    zone = fqdn(zone)
+    host, port = server
+    rrsets: list[dns.rrset.RRset] = []
+    try:
+        for message in dns.query.xfr(host, zone + ".", port=port, lifetime=XFR_TIMEOUT_S, relativize=False,
+                                     **_xfr_tsig(settings, server)):
+            rrsets.extend(message.answer)
+    except (dns.xfr.TransferError, dns.exception.DNSException, OSError, EOFError, ValueError):
+        return None
+    if not rrsets or not _listable(zone, rrsets):
+        return None
+    out: RRsets = {}
+    for rrset in rrsets:
+        if rrset.rdtype == dns.rdatatype.SOA:
+            continue
+        key = (rrset.name.to_text(omit_final_dot=True).lower(), dns.rdatatype.to_text(rrset.rdtype))
+        out.setdefault(key, []).extend(rrset_values(rrset))
+    return out
+
+
+def authoritative_zone(settings: Settings, zone: str, *,
+                       nameservers: Sequence[str] | None = None) -> RRsets | None:
+    """The zone as the first authoritative server `authoritative_query` would ask transfers it; None: ask by name."""
+    try:
+        servers = authoritative_servers(settings, zone, nameservers)
+    except NotReady:
+        return None
+    return transfer(settings, zone, servers[0]) if servers else None
