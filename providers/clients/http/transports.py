@@ -1,7 +1,9 @@
 """httpx transports that apply the retry policy around httpx's own, so raw httpx clients and the SDKs share it.
 
 A final retryable status is returned (not raised) so the caller's error mapping sees the service's own body; a
-connection failure that may not or cannot be repeated is raised as httpx raised it (the SDKs map it themselves).
+connection failure that may not or cannot be repeated is raised as httpx raised it (the SDKs map it themselves),
+except a write whose connection dropped after it went out: that is a `DroppedWrite` (still an `httpx.ReadError`),
+because only the caller can tell, by reading back, whether the service did it.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from collections.abc import Awaitable, Callable
 
 import httpx
 
-from providers.clients.http.retry import RetryPolicy, async_sleep, sleep
+from providers.clients.http.retry import NOT_SENT, RetryPolicy, async_sleep, is_idempotent, sleep
 
 Outcome = httpx.Response | httpx.TransportError
 
@@ -30,8 +32,15 @@ async def _async_outcome(send: Callable[[httpx.Request], Awaitable[httpx.Respons
         return exc
 
 
-def _final(outcome: Outcome) -> httpx.Response:
+class DroppedWrite(httpx.ReadError):
+    """A request that is not idempotent went out and its connection dropped before the answer: it may have been done."""
+
+
+def _final(request: httpx.Request, outcome: Outcome) -> httpx.Response:
     if isinstance(outcome, httpx.TransportError):
+        if not isinstance(outcome, NOT_SENT) and not is_idempotent(request):
+            raise DroppedWrite(f"{request.method} {request.url.path}: connection dropped after sending",
+                               request=request) from outcome
         raise outcome
     return outcome
 
@@ -49,7 +58,7 @@ class RetryTransport(httpx.BaseTransport):
                 outcome.close()  # give the connection back to the pool
             sleep(wait)
             attempt, outcome = attempt + 1, _outcome(self.inner.handle_request, request)
-        return _final(outcome)
+        return _final(request, outcome)
 
     def close(self) -> None:
         self.inner.close()
@@ -68,7 +77,7 @@ class AsyncRetryTransport(httpx.AsyncBaseTransport):
                 await outcome.aclose()
             await async_sleep(wait)
             attempt, outcome = attempt + 1, await _async_outcome(self.inner.handle_async_request, request)
-        return _final(outcome)
+        return _final(request, outcome)
 
     async def aclose(self) -> None:
         await self.inner.aclose()
