@@ -76,8 +76,9 @@ def test_up_converges_under_faults(sandbox: Any, tmp_path: Path, seed: int) -> N
     injected = sandbox.admin_state()["requests"]
     sandbox.reset_faults()
     output = up.stdout + up.stderr
-    log.info("seed %d: injected %s", seed, {d: {k: v for k, v in c.items() if k != "requests"}
-                                            for d, c in injected.items()})
+    log.info("seed %d: injected %s; %d write(s) read back after a drop", seed,
+             {d: {k: v for k, v in c.items() if k != "requests"} for d, c in injected.items()},
+             output.count("reading back and continuing"))
     assert sum(c.get("drop", 0) + c.get("429", 0) + c.get("503", 0) for c in injected.values()) > 0
     assert not TRACEBACK.search(output), output
     assert up.returncode == 0, output
