@@ -6,6 +6,11 @@ provider declares its input model, the keys it diffs, and which of those keys fo
 implement `_create(args, settings)`, `_update(id, olds, args, settings)`, `_read(id, props, settings)` and
 `_delete(id, props, settings)`; the public methods parse and normalise first and wrap what escapes (contract 5):
 `coldfleet: Mailbox anna@alpha.com: [graph 403 Authorization_RequestDenied] <message>. Next: <hint>`.
+
+A write whose connection dropped after it went out (`WriteUnconfirmed`) is neither success nor failure: the step runs
+again, and since every step reads before it writes (create adopts by natural key or ownership marker, update and
+delete converge on the inputs), the second run finds what the first did and continues; no half-made object, no
+traceback.
 """
 
 from __future__ import annotations
@@ -31,12 +36,16 @@ from pydantic import BaseModel, ValidationError
 
 from providers import config, snapshot
 from providers import log as provider_log
+from providers.clients.http import WriteUnconfirmed
 from providers.config import Settings
 
 log = logging.getLogger(__name__)
 
 ArgsT = TypeVar("ArgsT", bound=BaseModel)
 R = TypeVar("R")
+# A lifecycle step whose write lost its connection runs again this many times in all: every step reads before it
+# writes (create adopts by natural key or marker, update and delete converge), so the next run sees what was done.
+WRITE_RUNS = 3
 UNKNOWN = runtime.rpc.UNKNOWN  # the wire form of a value other resources have not produced yet (preview)
 
 
@@ -230,9 +239,17 @@ class BaseProvider(ResourceProvider, Generic[ArgsT]):
 
     def _guard(self, props: Mapping[str, Any], step: Callable[[], R], write: bool = False) -> R:
         try:
-            return step()
-        except Exception as error:
-            raise resource_failed(self.KIND, self.key(props), error) from error
+            for run in range(1, WRITE_RUNS + 1):
+                try:
+                    return step()
+                except WriteUnconfirmed as error:
+                    if run == WRITE_RUNS:
+                        raise resource_failed(self.KIND, self.key(props), error) from error
+                    log.warning("%s %s: %s; reading back and continuing (%d/%d)", self.KIND, self.key(props), error,
+                                run, WRITE_RUNS - 1)
+                except Exception as error:
+                    raise resource_failed(self.KIND, self.key(props), error) from error
+            raise AssertionError("unreachable")  # pragma: no cover
         finally:
             if write:
                 snapshot.forget()  # what reads listed before this write may be out of date (providers/snapshot.py)

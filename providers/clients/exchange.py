@@ -140,6 +140,11 @@ class ExchangeClient:
             return existing
         try:
             rows = self.invoke("New-DkimSigningConfig", {"DomainName": domain, "KeySize": 2048, "Enabled": False})
+        except http.WriteUnconfirmed:
+            rows = []  # the connection dropped after sending: read back whether it was created
+            if self.get_dkim(domain) is None:
+                rows = self.invoke("New-DkimSigningConfig", {"DomainName": domain, "KeySize": 2048,
+                                                             "Enabled": False})
         except ClientError as exc:
             if exc.code != "ADObjectAlreadyExistsException":  # created concurrently since our get: read it back
                 raise

@@ -14,10 +14,11 @@ over every account of the tenant. Global Administrator is never requested, which
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
-from providers.clients import errors
-from providers.clients.graph import EXCHANGE_ONLINE_APP_ID, GraphClient
+from providers.clients import errors, http
+from providers.clients.graph import EXCHANGE_ONLINE_APP_ID, GdapRelationship, GraphClient
 from providers.config import Settings
 
 log = logging.getLogger(__name__)
@@ -65,15 +66,17 @@ def ensure_gdap(settings: Settings, *, tenant_id: str, domain_prefix: str, compa
     try:
         rel = partner.find_gdap_relationship(name)
         if rel is None:
-            rel = partner.create_gdap_relationship(display_name=name, customer_tenant_id=tenant_id,
-                                                   customer_name=company_name, role_ids=list(GDAP_ROLES.values()),
-                                                   duration=GDAP_DURATION, auto_extend=GDAP_AUTO_EXTEND)
+            rel = _create_gdap(partner, name, tenant_id, company_name)
         if rel.customer_tenant_id and rel.customer_tenant_id.lower() != tenant_id.lower():
             raise errors.Conflict(f"GDAP relationship {name!r} belongs to tenant {rel.customer_tenant_id}, not "
                                   f"{tenant_id}; rename or terminate it in Partner Center", api="coldfleet")
         if rel.status == "created":
-            partner.lock_gdap_for_approval(rel.id)
+            with contextlib.suppress(http.WriteUnconfirmed):  # the read below tells whether the lock happened
+                partner.lock_gdap_for_approval(rel.id)
             rel = partner.get_gdap_relationship(rel.id) or rel
+            if rel.status == "created":
+                partner.lock_gdap_for_approval(rel.id)
+                rel = partner.get_gdap_relationship(rel.id) or rel
     except errors.PermissionDenied as error:
         raise errors.PermissionDenied(
             f"coldfleet's app {settings.client_id} cannot manage GDAP relationships in the partner tenant "
@@ -86,6 +89,18 @@ def ensure_gdap(settings: Settings, *, tenant_id: str, domain_prefix: str, compa
         log.warning("tenant %s: GDAP relationship %s is %s; request a new one in Partner Center", tenant_id, rel.id,
                     rel.status)
     return rel.id, rel.status
+
+
+def _create_gdap(partner: GraphClient, name: str, tenant_id: str, company_name: str) -> GdapRelationship:
+    """Request the relationship; after a dropped connection its name (unique per customer) tells whether it exists."""
+    def create() -> GdapRelationship:
+        return partner.create_gdap_relationship(display_name=name, customer_tenant_id=tenant_id,
+                                                customer_name=company_name, role_ids=list(GDAP_ROLES.values()),
+                                                duration=GDAP_DURATION, auto_extend=GDAP_AUTO_EXTEND)
+    try:
+        return create()
+    except http.WriteUnconfirmed:
+        return partner.find_gdap_relationship(name) or create()
 
 
 def gdap_status(settings: Settings, relationship_id: str) -> str | None:

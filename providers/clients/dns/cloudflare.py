@@ -114,6 +114,8 @@ def _error(exc: cloudflare.APIError, what: str) -> ClientError:
     """Map SDK exceptions on status and Cloudflare's error code (never on message text)."""
     if isinstance(exc, cloudflare.APIStatusError):
         return http.error_from(exc.response, what, api=API, parse=_fault)
+    if http.dropped_write(exc):
+        return http.WriteUnconfirmed(f"{what}: connection to Cloudflare dropped after sending", api=API)
     return ServerError(f"{what}: cannot reach Cloudflare ({type(exc).__name__})", api=API)
 
 

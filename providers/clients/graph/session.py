@@ -107,6 +107,8 @@ async def _session(settings: Settings, tenant_id: str, what: str,
         except APIError as exc:
             raise error_for(what, exc.response_status_code or 0, None, exc.message or "no details",
                             exc.response_headers) from None
+        except http.DroppedWrite:
+            raise http.WriteUnconfirmed(f"{what}: connection to {host} dropped after sending", api=API) from None
         except (httpx.HTTPError, ssl.SSLError, OSError) as exc:
             raise ServerError(f"{what}: {type(exc).__name__} talking to {host}", api=API) from None
 

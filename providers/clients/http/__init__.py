@@ -16,7 +16,17 @@ from providers.clients.http.pools import (
     ssl_context,
     sync_transport,
 )
-from providers.clients.http.responses import ErrorParser, Fault, body_of, error_from, json_body, request, same_origin
+from providers.clients.http.responses import (
+    ErrorParser,
+    Fault,
+    WriteUnconfirmed,
+    body_of,
+    dropped_write,
+    error_from,
+    json_body,
+    request,
+    same_origin,
+)
 from providers.clients.http.retry import (
     IDEMPOTENT,
     RetryPolicy,
@@ -27,11 +37,12 @@ from providers.clients.http.retry import (
     parse_retry_after,
     path_of,
 )
-from providers.clients.http.transports import AsyncRetryTransport, RetryTransport
+from providers.clients.http.transports import AsyncRetryTransport, DroppedWrite, RetryTransport
 
 __all__ = [
     "HTTP_TIMEOUT_S", "IDEMPOTENT", "POLICIES", "AsyncRetryTransport", "ClosingClient", "Credential", "ErrorParser",
-    "Fault", "RetryPolicy", "RetryRecord", "RetryTransport", "async_sleep", "async_transport", "bearer_token",
-    "body_of", "credential", "error_from", "is_idempotent", "json_body", "observe", "parse_retry_after", "path_of",
-    "policy_for", "request", "same_origin", "shared_client", "ssl_context", "sync_transport",
+    "DroppedWrite", "Fault", "RetryPolicy", "RetryRecord", "RetryTransport", "WriteUnconfirmed", "async_sleep",
+    "async_transport", "bearer_token", "body_of", "credential", "dropped_write", "error_from", "is_idempotent",
+    "json_body", "observe", "parse_retry_after", "path_of", "policy_for", "request", "same_origin", "shared_client",
+    "ssl_context", "sync_transport",
 ]

@@ -11,6 +11,7 @@ import httpx
 
 from providers.clients.errors import ClientError, ServerError, from_status
 from providers.clients.http.retry import IDEMPOTENT, parse_retry_after, path_of
+from providers.clients.http.transports import DroppedWrite
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,23 @@ class Fault:
 
 
 ErrorParser = Callable[[object], Fault]
+
+
+class WriteUnconfirmed(ServerError):
+    """A write's connection dropped after it went out, so whether it happened is unknown; `BaseProvider` runs the
+    (idempotent, read-first) lifecycle step again, which reads back by natural key or marker and continues."""
+
+    default_hint = "a connection dropped during a write; run again (coldfleet reads back what was done)"
+
+
+def dropped_write(error: BaseException | None) -> bool:
+    """True when `error` or what caused it (SDKs wrap httpx's errors) is a `DroppedWrite`."""
+    seen = 0
+    while error is not None and seen < 8:
+        if isinstance(error, DroppedWrite):
+            return True
+        error, seen = error.__cause__ or error.__context__, seen + 1
+    return False
 
 
 def body_of(response: httpx.Response) -> Any:
@@ -47,6 +65,9 @@ def request(client: httpx.Client, method: str, url: str, *, api: str, what: str 
     try:
         return client.request(method, url, headers=headers, json=json, params=params, data=data,
                               extensions=extensions)
+    except DroppedWrite:
+        raise WriteUnconfirmed(f"{what or method + ' ' + path_of(url)}: connection dropped after sending", api=api,
+                               ) from None
     except httpx.TransportError as exc:
         raise ServerError(f"{what or method + ' ' + path_of(url)}: connection failed ({type(exc).__name__})",
                           api=api) from None
