@@ -25,11 +25,8 @@ and times `up` of N domains x M mailboxes against:
 
 from __future__ import annotations
 
-import argparse
-import json
 import logging
 import os
-import shutil
 import sys
 import tempfile
 import time
@@ -40,7 +37,16 @@ from typing import Any
 import yaml
 from pulumi.automation import EngineEvent
 
-from bench.fleet_bench import FLEET_STACK, FLOOR_STACK, custom_resources, fleet_config, output_log, write_project
+from bench.fleet_bench import (
+    FLEET_STACK,
+    FLOOR_STACK,
+    bench_parser,
+    custom_resources,
+    finish,
+    fleet_config,
+    output_log,
+    write_project,
+)
 from bench.floor_provider import program as floor_program
 from cli.engine import SANDBOX_PASSPHRASE, SANDBOX_SETTINGS, open_stack, target
 from components.program import main as fleet_program
@@ -110,14 +116,10 @@ def timed(label: str, run: Callable[[], Any]) -> float:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
-    parser.add_argument("--domains", type=int, default=2)
-    parser.add_argument("--mailboxes", type=int, default=12)
+    parser = bench_parser(__doc__ or "", 2, 12)
     parser.add_argument("--latency-ms", type=int, default=100, help="on every request to every double")
     parser.add_argument("--mailbox-delay", type=float, default=10.0, help="mailbox provisioning delay, s")
     parser.add_argument("--tenant-delay", type=float, default=20.0, help="tenant creation delay, s")
-    parser.add_argument("--out", type=Path, default=None)
-    parser.add_argument("--keep", action="store_true")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     os.environ.setdefault("PULUMI_CONFIG_PASSPHRASE", SANDBOX_PASSPHRASE)
@@ -178,11 +180,7 @@ def main(argv: list[str] | None = None) -> int:
           f"{floor_s:.1f} s\nup / bound {results['summary']['up_over_bound']}x, up / (bound + floor) "
           f"{results['summary']['up_over_bound_plus_floor']}x; {results['requests']['total']} round trips, "
           f"{results['requests']['token_requests']} token requests")
-    if args.out:
-        args.out.write_text(json.dumps(results, indent=2) + "\n")
-    if not args.keep:
-        shutil.rmtree(workdir, ignore_errors=True)
-    return 0
+    return finish(results, args.out, workdir, args.keep)
 
 
 if __name__ == "__main__":

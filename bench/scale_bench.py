@@ -23,12 +23,10 @@ a no-op preview of a real 100 x 50 fleet does (diff per resource, no reads). The
 
 from __future__ import annotations
 
-import argparse
 import json
 import logging
 import os
 import re
-import shutil
 import sys
 import tempfile
 import time
@@ -38,7 +36,17 @@ from typing import Any
 import yaml
 from pulumi import automation as auto
 
-from bench.fleet_bench import FLEET_STACK, FLOOR_STACK, RssSampler, fleet_config, state_file, write_project
+from bench.fleet_bench import (
+    FLEET_STACK,
+    FLOOR_STACK,
+    RssSampler,
+    bench_parser,
+    finish,
+    fleet_config,
+    run_phase,
+    state_file,
+    write_project,
+)
 from bench.floor_provider import program as floor_program
 from cli.engine import SANDBOX_PASSPHRASE, SANDBOX_SETTINGS, StackTarget, open_stack, target
 from components.naming import domain_prefix
@@ -91,14 +99,9 @@ def rename_floor(text: str, i: int) -> str:
 def timed(stack: auto.Stack, phase: str, sampler: RssSampler) -> dict[str, Any]:
     sampler.take()
     started = time.perf_counter()
-    if phase == "up":
-        changes = stack.up(on_output=quiet).summary.resource_changes
-    elif phase == "preview":
-        changes = stack.preview(on_output=quiet).change_summary
-    else:
-        changes = stack.refresh(on_output=quiet).summary.resource_changes
+    changes = run_phase(stack, phase, quiet)
     seconds = time.perf_counter() - started
-    out = {"seconds": round(seconds, 2), "changes": dict(changes or {}), "rss_kib": sampler.take()}
+    out = {"seconds": round(seconds, 2), "changes": changes, "rss_kib": sampler.take()}
     print(f"  {stack.name:6} {phase:8} {seconds:8.2f} s  {out['changes']}  {out['rss_kib']}", flush=True)
     return out
 
@@ -110,12 +113,8 @@ def mailbox_bytes(t: StackTarget) -> float:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
-    parser.add_argument("--domains", type=int, default=100)
-    parser.add_argument("--mailboxes", type=int, default=50)
+    parser = bench_parser(__doc__ or "", 100, 50)
     parser.add_argument("--seed-domains", type=int, default=2, help="S domains brought up for real")
-    parser.add_argument("--out", type=Path, default=None)
-    parser.add_argument("--keep", action="store_true")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     os.environ.setdefault("PULUMI_CONFIG_PASSPHRASE", SANDBOX_PASSPHRASE)
@@ -170,11 +169,7 @@ def main(argv: list[str] | None = None) -> int:
                     "state_bytes_per_mailbox": r["state_bytes_per_mailbox"],
                     "provider_peak_rss_mib_preview": round(r["preview"]["rss_kib"].get("provider", 0) / 1024)}
     print(json.dumps(r["summary"], indent=2))
-    if args.out:
-        args.out.write_text(json.dumps(r, indent=2) + "\n")
-    if not args.keep:
-        shutil.rmtree(workdir, ignore_errors=True)
-    return 0
+    return finish(r, args.out, workdir, args.keep)
 
 
 if __name__ == "__main__":
