@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from pulumi import automation as auto
 
 from cli.engine import (
     ENGINE_VERSION,
@@ -166,6 +167,42 @@ def output_log(path: Path) -> Iterator[Callable[[str], None]]:
         yield write
 
 
+def run_phase(stack: auto.Stack, phase: str, on_output: Callable[[str], None]) -> dict[Any, int]:
+    """One engine command (up, preview, refresh, destroy); its change summary."""
+    if phase == "up":
+        summary = stack.up(on_output=on_output).summary.resource_changes
+    elif phase == "preview":
+        summary = stack.preview(on_output=on_output).change_summary
+    elif phase == "refresh":
+        summary = stack.refresh(on_output=on_output).summary.resource_changes
+    else:
+        summary = stack.destroy(on_output=on_output).summary.resource_changes
+    return dict(summary or {})
+
+
+def bench_parser(doc: str, domains: int, mailboxes: int) -> argparse.ArgumentParser:
+    """The options every bench shares: --domains N, --mailboxes M, --out FILE, --keep."""
+    parser = argparse.ArgumentParser(description=doc.split("\n\n", 1)[0])
+    parser.add_argument("--domains", type=int, default=domains, help=f"N domains (default {domains})")
+    parser.add_argument("--mailboxes", type=int, default=mailboxes,
+                        help=f"M mailboxes per domain (default {mailboxes})")
+    parser.add_argument("--out", type=Path, default=None, help="write the JSON results here")
+    parser.add_argument("--keep", action="store_true", help="keep the temp directory (logs, state) afterwards")
+    return parser
+
+
+def finish(results: dict[str, Any], out: Path | None, workdir: Path, keep: bool) -> int:
+    """Write the JSON results when asked, drop the temp directory unless kept; the exit status."""
+    if out:
+        out.write_text(json.dumps(results, indent=2) + "\n")
+        print(f"results written to {out}")
+    if keep:
+        print(f"kept {workdir}")
+    else:
+        shutil.rmtree(workdir, ignore_errors=True)
+    return 0
+
+
 def run_phases(t: StackTarget, program: Callable[[], None], extra_env: dict[str, str], sampler: RssSampler,
                log_path: Path) -> dict[str, Any]:
     """up, no-op preview, refresh, destroy on one stack: seconds, change summaries, state size, peak RSS."""
@@ -176,14 +213,7 @@ def run_phases(t: StackTarget, program: Callable[[], None], extra_env: dict[str,
             on_output(f"==== {t.name} {phase}")
             sampler.take()
             started = time.perf_counter()
-            if phase == "up":
-                summary = stack.up(on_output=on_output).summary.resource_changes
-            elif phase == "preview":
-                summary = stack.preview(on_output=on_output).change_summary
-            elif phase == "refresh":
-                summary = stack.refresh(on_output=on_output).summary.resource_changes
-            else:
-                summary = stack.destroy(on_output=on_output).summary.resource_changes
+            summary = run_phase(stack, phase, on_output)
             seconds = time.perf_counter() - started
             out[phase] = {"seconds": round(seconds, 3), "changes": dict(summary or {}), "rss_kib": sampler.take()}
             print(f"  {t.name:6} {phase:8} {seconds:8.2f} s  {dict(summary or {})}", flush=True)
@@ -229,14 +259,10 @@ def report(results: dict[str, Any]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
-    parser.add_argument("--domains", type=int, default=5, help="N domains (default 5)")
-    parser.add_argument("--mailboxes", type=int, default=10, help="M mailboxes per domain (default 10)")
+    parser = bench_parser(__doc__ or "", 5, 10)
     parser.add_argument("--floor", type=int, default=None,
                         help="K bare resources for the engine floor (default: the fleet's count, N x (M + 3))")
     parser.add_argument("--mailbox-delay", type=float, default=0.2, help="sandbox mailbox provisioning delay, s")
-    parser.add_argument("--out", type=Path, default=None, help="write the JSON results here")
-    parser.add_argument("--keep", action="store_true", help="keep the temp directory (logs, state) afterwards")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     floor_count = args.floor or args.domains * (args.mailboxes + 3)
@@ -282,14 +308,7 @@ def main(argv: list[str] | None = None) -> int:
         raise
     results["cli_peak_rss_kib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     report(results)
-    if args.out:
-        args.out.write_text(json.dumps(results, indent=2) + "\n")
-        print(f"results written to {args.out}")
-    if args.keep:
-        print(f"kept {workdir}")
-    else:
-        shutil.rmtree(workdir, ignore_errors=True)
-    return 0
+    return finish(results, args.out, workdir, args.keep)
 
 
 if __name__ == "__main__":

@@ -18,14 +18,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from sandbox import faults
+from sandbox import counters, faults
 from sandbox.graph.app_roles import seed, set_roles
 from sandbox.world import Dns, Faults, World
 
 log = logging.getLogger(__name__)
 
 FAULT_FIELDS = {f.name: f for f in dataclasses.fields(Faults)}
-SETTINGS = ("mailbox_provisioning_delay_s", "gdap_approval_delay_s")
+SETTINGS = ("mailbox_provisioning_delay_s", "gdap_approval_delay_s", "tenant_creation_delay_s")
 
 
 def _plain(value: Any) -> Any:
@@ -88,6 +88,7 @@ class Admin:
         return JSONResponse(body)
 
     async def set_faults(self, request: Request) -> Response:
+        """{"double": name or "*" (every double), knob: value, ...}; a `seed` restarts that double's fault RNG."""
         data = await request.json()
         double = data.pop("double", None) if isinstance(data, dict) else None
         if not isinstance(double, str) or not double:
@@ -95,11 +96,28 @@ class Admin:
         unknown = sorted(set(data) - set(FAULT_FIELDS))
         if unknown:
             return _error(400, f"unknown fault knobs: {', '.join(unknown)}")
+        names = sorted(self.doubles) if double == "*" else [double]
+        answers = {}
         with self.world.lock:
-            updated = dataclasses.replace(self.world.faults_for(double), **data)
-            self.world.faults[double] = updated
-        log.info("faults for %s: %s", double, updated)
-        return JSONResponse({"double": double, **dataclasses.asdict(updated)})
+            for name in names:
+                updated = dataclasses.replace(self.world.faults_for(name), **data)
+                self.world.faults[name] = updated
+                if "seed" in data:
+                    faults.reseed(name)
+                answers[name] = dataclasses.asdict(updated)
+        log.info("faults for %s: %s", double, data)
+        if double == "*":
+            return JSONResponse({"double": "*", "doubles": answers})
+        return JSONResponse({"double": double, **answers[double]})
+
+    async def requests(self, _: Request) -> Response:
+        """Round trips per double by method and path kind, token requests, tokens issued (sandbox.counters)."""
+        return JSONResponse(counters.snapshot())
+
+    async def reset_requests(self, _: Request) -> Response:
+        """Zero the round-trip counters only (faults, their counters and write windows stay)."""
+        counters.reset()
+        return JSONResponse({"status": "reset"})
 
     async def reset(self, _: Request) -> Response:
         with self.world.lock:
@@ -156,6 +174,8 @@ def create_admin_app(world: World, dns: Dns, doubles: dict[str, Starlette], info
         Route("/state", admin.state, methods=["GET"]),
         Route("/faults", admin.set_faults, methods=["POST"]),
         Route("/reset", admin.reset, methods=["POST"]),
+        Route("/requests", admin.requests, methods=["GET"]),
+        Route("/requests/reset", admin.reset_requests, methods=["POST"]),
         Route("/settings", admin.settings, methods=["POST"]),
         Route("/zones", admin.add_zone, methods=["POST"]),
         Route("/tenants/{tenant_id}/app-roles", admin.app_roles, methods=["POST"]),

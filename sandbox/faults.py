@@ -2,7 +2,13 @@
 
 The launcher wraps each app in `FaultMiddleware`; doubles call `charge_write` on writes. Knobs live in
 `world.faults[<double>]` (set through the admin app). Counters of what the middleware saw and injected are kept per
-process (not persisted) so tests can assert on retries at the server.
+process (not persisted) so tests can assert on retries at the server; every round trip is also counted by method and
+path kind in sandbox.counters (the benchmarks' figures).
+
+Latency applies to every request of the double it is set on, before the answer or the injected fault, so a 429 costs
+a round trip too. With `seed` set, the probabilistic faults of that double come from its own `random.Random` seeded
+with the seed and the double's name: the n-th request a double sees gets the same verdict in every run with that seed
+(which request is n-th still depends on the client's concurrency). Setting knobs with a `seed` restarts the sequence.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from sandbox import counters
 from sandbox.world import Faults, World
 
 log = logging.getLogger(__name__)
@@ -26,6 +33,7 @@ log = logging.getLogger(__name__)
 _stats_lock = threading.Lock()
 _stats: dict[str, Counter[str]] = {}
 _windows: dict[tuple[str, str], deque[float]] = {}
+_rngs: dict[tuple[str, int], random.Random] = {}
 
 
 def count(double: str, what: str) -> None:
@@ -44,6 +52,25 @@ def reset() -> None:
     with _stats_lock:
         _stats.clear()
         _windows.clear()
+        _rngs.clear()
+    counters.reset()
+
+
+def reseed(double: str) -> None:
+    """Restart the seeded fault sequence of `double` (the admin app calls it when knobs with a seed are set)."""
+    with _stats_lock:
+        for key in [k for k in _rngs if k[0] == double]:
+            del _rngs[key]
+
+
+def _rng(double: str, seed: int | None) -> random.Random | None:
+    if seed is None:
+        return None
+    with _stats_lock:
+        rng = _rngs.get((double, seed))
+        if rng is None:
+            rng = _rngs[(double, seed)] = random.Random(f"{seed}:{double}")
+        return rng
 
 
 def charge_write(world: World, double: str, key: str) -> float | None:
@@ -92,13 +119,15 @@ def _error_body(double: str, status: int) -> tuple[bytes, str]:
     return json.dumps(body).encode(), "application/json"
 
 
-def _pick(faults: Faults) -> str | None:
-    """Which fault (if any) this request gets; one-shot counters first, then the probabilities."""
+def _pick(faults: Faults, double: str = "") -> str | None:
+    """Which fault (if any) this request gets; one-shot counters first, then the probabilities (seeded per double
+    when `faults.seed` is set)."""
     for attr, kind in (("next_drop", "drop"), ("next_429", "429"), ("next_503", "503")):
         if getattr(faults, attr, 0) > 0:
             setattr(faults, attr, getattr(faults, attr) - 1)
             return kind
-    roll = random.random()
+    rng = _rng(double, faults.seed)
+    roll = rng.random() if rng is not None else random.random()
     for prob, kind in ((faults.pdrop, "drop"), (faults.p429, "429"), (faults.p503, "503")):
         if roll < prob:
             return kind
@@ -128,10 +157,11 @@ class FaultMiddleware:
             await self.app(scope, receive, send)
             return
         count(self.double, "requests")
+        counters.record(self.double, str(scope.get("method", "")), str(scope.get("path", "")))
         with self.world.lock:
             faults = self.world.faults_for(self.double)
             latency_ms, retry_after = faults.latency_ms, faults.retry_after_s
-            kind = _pick(faults)
+            kind = _pick(faults, self.double)
         if latency_ms > 0:
             await asyncio.sleep(latency_ms / 1000)
         if kind is None:

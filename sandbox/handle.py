@@ -138,8 +138,25 @@ class SandboxHandle:
         return counts
 
     def set_faults(self, double: str, **knobs: Any) -> dict[str, Any]:
-        """Knobs are sandbox.world.Faults fields (latency_ms, p429, next_429, write_quota, ...)."""
+        """Knobs are sandbox.world.Faults fields (latency_ms, p429, next_429, write_quota, seed, ...); double "*"
+        sets them on every double (a seeded double draws its faults from its own RNG: see sandbox.faults)."""
         return self._post("/faults", {"double": double, **knobs})
+
+    def requests(self) -> dict[str, Any]:
+        """Round trips counted at the doubles (sandbox.counters): {"doubles": {double: {"total", "token",
+        "by_kind"}}, "tokens": [{tenant, audience, count}], "total", "token_requests"}."""
+        resp = self.admin.get("/requests")
+        resp.raise_for_status()
+        result: dict[str, Any] = resp.json()
+        return result
+
+    def reset_requests(self) -> None:
+        """Zero the round-trip counters (faults stay as they are)."""
+        self._post("/requests/reset", {})
+
+    def set_settings(self, **settings: float) -> dict[str, Any]:
+        """World timing knobs: mailbox_provisioning_delay_s, gdap_approval_delay_s, tenant_creation_delay_s."""
+        return self._post("/settings", settings)
 
     def reset_faults(self) -> None:
         """All faults off, request counters and write windows cleared."""

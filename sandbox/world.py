@@ -49,6 +49,8 @@ class Faults:
     next_429: int = 0
     next_503: int = 0
     next_drop: int = 0
+    # Seed of this double's fault RNG (sandbox.faults): the same seed gives the same verdicts in request order.
+    seed: int | None = None
 
 
 @dataclass
@@ -210,6 +212,11 @@ class Tenant:
     seeded_app_roles: set[str] = field(default_factory=set)
     # GDAP relationships this (partner) tenant requested (sandbox/graph/gdap.py), keyed by id.
     gdap_relationships: dict[str, GdapRelationship] = field(default_factory=dict)
+    # Partner Center customers are usable once this time has passed (World.tenant_creation_delay_s); None = at once.
+    usable_at: float | None = None
+
+    def usable(self) -> bool:
+        return self.usable_at is None or time.time() >= self.usable_at
 
 
 @dataclass
@@ -243,6 +250,9 @@ class World:
     # Seconds between a GDAP relationship's lockForApproval and the customer's admin approving it (out of band in
     # reality); a large value keeps relationships in approvalPending, 0 approves at the next read.
     gdap_approval_delay_s: float = 0.0
+    # Seconds between Partner Center creating a customer and its tenant being usable (real: minutes). Until then the
+    # tenant's subscribedSkus is empty, so the licence bought for it is not visible yet and M365Tenant waits for it.
+    tenant_creation_delay_s: float = 0.0
     # Credentials the sandbox seeded for the non-Microsoft doubles (cloudflare_api_token, cloudflare_account_id,
     # namecom_username, namecom_token) plus partner_tenant_id / client_id / client_secret; see sandbox.json.
     credentials: dict[str, str] = field(default_factory=dict)

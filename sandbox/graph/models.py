@@ -123,6 +123,8 @@ class GraphBackend(UserOperations):
     def list_subscribed_skus(self, tenant_id: str) -> list[Sku]:
         with self.world.lock:
             tenant = self.tenant(tenant_id)
+            if not tenant.usable():
+                return []  # a customer just created at Partner Center: its subscriptions are not provisioned yet
             self.recount_licenses(tenant)
             return list(tenant.skus.values())
 

@@ -7,6 +7,7 @@ from urllib.parse import parse_qsl
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from sandbox import counters
 from sandbox.identity import errors, models
 from sandbox.world import World
 
@@ -55,6 +56,7 @@ async def token(request: Request) -> Response:
         issued = models.issue_token(world, request.path_params["tenant"], fields)
     except errors.OAuthError as exc:
         return exc.response()
+    counters.token_issued(issued.tenant_id, issued.audience)
     return JSONResponse({
         "token_type": "Bearer",
         "expires_in": models.TOKEN_LIFETIME_S,

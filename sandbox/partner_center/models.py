@@ -7,6 +7,7 @@ from __future__ import annotations
 import copy
 import re
 import secrets
+import time
 import uuid
 from typing import Any
 
@@ -91,6 +92,11 @@ class PartnerCenterBackend(OrderOperations):
             problem = ", ".join(missing) or "country"
             raise errors.known("address_invalid", f"Address is incomplete or invalid: {problem}.")
 
+    def _usable_at(self) -> float | None:
+        """When a customer created now becomes usable (World.tenant_creation_delay_s); None = at once."""
+        delay = self.world.tenant_creation_delay_s
+        return time.time() + delay if delay > 0 else None
+
     def create_customer(self, partner_id: str, body: Any, request_id: str | None) -> dict[str, Any]:
         data = camel(body) if isinstance(body, dict) else {}
         with self.world.lock:
@@ -119,7 +125,7 @@ class PartnerCenterBackend(OrderOperations):
                 raise errors.known("domain_taken", domain)
             tenant = Tenant(id=new_id(), display_name=str(billing["companyName"]), initial_domain=domain,
                             country=country, partner_tenant_id=partner_id, partner_request_id=request_id,
-                            admin_password=self._password())
+                            admin_password=self._password(), usable_at=self._usable_at())
             tenant.domains[domain] = Domain(id=domain, verification_code="", is_verified=True, is_default=True,
                                             is_initial=True, supported_services=["Email", "OfficeCommunicationsOnline"])
             for sku in default_skus():
