@@ -31,7 +31,7 @@ from providers.clients.registrar import registrar_for
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 A, B, C, D = "alpha-outreach.com", "bravo-outreach.com", "charlie-outreach.com", "delta-outreach.com"
-DOMAIN_TYPES = ("SendingDomain", "M365Tenant", "AuthRecords")
+DOMAIN_TYPES = ("SendingDomain", "M365Tenant", "AuthRecords", "DomainMailboxes")  # one of each per domain
 # Shared between the ordered tests of this module (inventory snapshots by step).
 STATE: dict[str, Any] = {}
 
