@@ -194,7 +194,7 @@ def test_3_rotation_creates_only_the_new_domain(sandbox: Any, project: Path) -> 
     assert f"Lifecycle: `{A}` active → retiring" in markdown  # a status move with no resource change
     assert f"`{B}`" not in markdown and f"`{C}`" not in markdown
     assert f"- `{D}` mailboxes create: anna, marco" in markdown
-    assert "5 to create" in proc.stdout
+    assert "6 to create" in proc.stdout  # 3 domain resources, 2 mailboxes, the domain's DomainMailboxes
 
     run(project, sandbox, "up", "--stack", "dev", "--yes")
     inventory = outputs(project, sandbox)["inventory"]
