@@ -1,7 +1,8 @@
 """ColdEmailFleet: one child set per live domain, keyed by names (never list positions).
 
 Children per active or retiring domain, all parented to the fleet:
-  SendingDomain(domain) → M365Tenant(domain) → AuthRecords(domain) → Mailbox("<domain>/<local part>") × n.
+  SendingDomain(domain) → M365Tenant(domain) → AuthRecords(domain) → Mailbox("<domain>/<local part>") × n
+  → DomainMailboxes(domain) (when n > 0: waits for the n mailboxes at once and finishes them; see its provider).
 Retired or removed domains register nothing, so the engine deletes their children (registrations and zones stay:
 SendingDomain only drops them when told to). Spares register nothing until they are moved into `domains`.
 `components.guardrails` runs before anything is registered; this module only translates the spec into inputs.
@@ -23,6 +24,7 @@ from components.naming import MailboxPlan, domain_prefix
 from components.ramp import domain_daily_limit
 from components.spec import LEGAL_NOTICE, DomainSpec, FleetSpec
 from providers.auth_records import AuthRecords
+from providers.domain_mailboxes import DomainMailboxes
 from providers.m365_tenant import M365Tenant
 from providers.mailbox import Mailbox
 from providers.sending_domain import SendingDomain
@@ -121,6 +123,7 @@ class ColdEmailFleet(pulumi.ComponentResource):
         )
         accounts: list[pulumi.Input[Account]] = []
         emails: list[str] = []
+        finishing: list[pulumi.Input[dict[str, Any]]] = []
         for plan in plans:
             email = mail_address(plan.local_part, name)
             box = Mailbox(
@@ -147,6 +150,10 @@ class ColdEmailFleet(pulumi.ComponentResource):
             else:
                 accounts.append(account)
             emails.append(email)
+            finishing.append({"user_id": box.user_id, "upn": email, "time_zone": d.time_zone,
+                              "language": d.language, "sending": d.sending, "photo": plan.photo})
+        if finishing:
+            DomainMailboxes(name, tenant_id=tenant.tenant_id, domain=name, mailboxes=finishing, opts=child)
         mailboxes = [{"email": email, "daily_limit": limit} for email in emails]
         entry = pulumi.Output.all(
             tenant_id=tenant.tenant_id,

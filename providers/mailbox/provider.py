@@ -13,6 +13,12 @@ passes its sha256 on as the normalised input `photo_sha256`, so an edited file i
 lives with the Exchange mailbox, so it is uploaded once the mailbox answers (providers/mailbox/photo.py). Without
 `photo` the mailbox's photo is not managed (never read, never removed), except that dropping `photo` from a mailbox
 that had one removes it.
+
+Create does not wait for Exchange: it returns once the user exists, carries its persona and is licensed
+(`mailbox_ready` False). Provisioning takes minutes at Microsoft, and the provider server's four threads would each be
+held that long per mailbox; the domain's DomainMailboxes (providers/domain_mailboxes) waits for all of the domain's
+mailboxes at once and applies their mailbox settings, SMTP AUTH and photos in the same `up`. Update still converges
+everything itself (it repairs drift a refresh found, on a mailbox that exists by then).
 """
 
 from __future__ import annotations
@@ -83,7 +89,12 @@ class MailboxProvider(BaseProvider[MailboxArgs]):
                 self._adopt(graph, user, args, password)
         else:
             self._adopt(graph, user, args, password)
-        return Created(user.id, self._converge(settings, graph, user, args, password, old={}))
+        # No wait here: the mailbox is finished by the domain's DomainMailboxes, which waits for all at once.
+        self._persona(graph, user, args, None)
+        outs = self._outputs(args, user, password)
+        outs.update(mailbox_ready=False, smtp_auth_enabled=None, photo_sha256=args.photo_sha256,
+                    photo_graph_sha256=None)
+        return Created(user.id, outs)
 
     def _update(self, id_: str, olds: dict[str, Any], args: MailboxArgs, settings: Settings) -> Updated:
         graph = GraphClient(settings, args.tenant_id)
@@ -207,9 +218,13 @@ class MailboxProvider(BaseProvider[MailboxArgs]):
         enable = args.sending == "password"  # basic SMTP AUTH is an explicit opt-in; OAuth mailboxes get it off
         if exchange.get_mailbox_smtp_auth(args.upn) is not enable:
             exchange.set_mailbox_smtp_auth(args.upn, enable)
-        outs = self.dump(args)
+        outs = self._outputs(args, user, password)
         outs.update(sync_photo(graph, user.id, args, old))
+        outs.update(mailbox_ready=True, smtp_auth_enabled=enable)
+        return outs
+
+    def _outputs(self, args: MailboxArgs, user: GraphUser, password: str) -> dict[str, Any]:
+        outs = self.dump(args)
         outs.update(user_id=user.id, email=args.upn, password=password, smtp_host=SMTP_HOST, smtp_port=SMTP_PORT,
-                    imap_host=IMAP_HOST, imap_port=IMAP_PORT, licensed=True, mailbox_ready=True,
-                    smtp_auth_enabled=enable, account_enabled=True)
+                    imap_host=IMAP_HOST, imap_port=IMAP_PORT, licensed=True, account_enabled=True)
         return outs

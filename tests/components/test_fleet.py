@@ -54,7 +54,7 @@ class Mocks(pulumi.runtime.Mocks):
         elif kind(args.typ) == "AuthRecords":
             outs.update(verified=True, dkim_enabled=True, records=[{"name": domain, "type": "MX", "values": ["0 x"]}])
         elif kind(args.typ) == "Mailbox":
-            outs.update(password=f"pw-{args.name}", email=f"{inputs['local_part']}@{domain}")
+            outs.update(password=f"pw-{args.name}", email=f"{inputs['local_part']}@{domain}", user_id=f"{args.name}-id")
         return f"{args.name}-id", outs
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
@@ -109,7 +109,8 @@ def test_children_are_named_by_domain_and_local_part(raw: dict[str, Any]) -> Non
     }
     # Every child is parented to the fleet (the parent's type is in the child's URN).
     children = [u.split("::")[2] for u in run.urns if "dynamic/coldfleet:" in u]
-    assert len(children) == 2 * 3 + 3 * 2
+    assert len(children) == 2 * 4 + 3 * 2  # per domain: SendingDomain, M365Tenant, AuthRecords, DomainMailboxes
+    assert set(run.of("DomainMailboxes")) == {"getacme.com", "tryacme.io"}
     assert all(t.startswith(f"{FLEET}$pulumi-python:dynamic/coldfleet:") for t in children)  # mocks keep one level
 
 
@@ -128,6 +129,13 @@ def test_inputs_follow_the_contract(raw: dict[str, Any]) -> None:
     assert box["domain_verified"] is True and box["licence_sku_id"] == SKU
     assert (box["first_name"], box["last_name"], box["display_name"]) == ("Jürgen", "Müller", "Jürgen Müller")
     assert box["usage_location"] == "DE" and box["sending"] == "oauth"
+    finishing = run.of("DomainMailboxes")["getacme.com"]
+    assert finishing["tenant_id"] == auth["tenant_id"] and finishing["domain"] == "getacme.com"
+    assert [m["upn"] for m in finishing["mailboxes"]] == [
+        f"{p}@getacme.com" for p in ("anna", "juergen", "anna.keller")]
+    assert {m["user_id"] for m in finishing["mailboxes"]} == {
+        f"getacme.com/{p}-id" for p in ("anna", "juergen", "anna.keller")}
+    assert all(m["sending"] == "oauth" and m["time_zone"] == box["time_zone"] for m in finishing["mailboxes"])
     assert run.of("SendingDomain")["tryacme.io"] == {
         "brand_domain": "acme.com", "domain": "tryacme.io", "dns_backend": "cloudflare", "registrar": "namecom",
         "delete_zone_on_destroy": False,
@@ -138,6 +146,7 @@ def test_inputs_follow_the_contract(raw: dict[str, Any]) -> None:
 def test_inputs_pass_each_providers_check(raw: dict[str, Any]) -> None:
     """The contract both ways: what the fleet sends is what each provider's `check` accepts, unchanged."""
     from providers.auth_records import AuthRecordsProvider
+    from providers.domain_mailboxes import DomainMailboxesProvider
     from providers.m365_tenant import M365TenantProvider
     from providers.mailbox import MailboxProvider
     from providers.sending_domain import SendingDomainProvider
@@ -145,6 +154,7 @@ def test_inputs_pass_each_providers_check(raw: dict[str, Any]) -> None:
     providers: dict[str, pulumi.dynamic.ResourceProvider] = {
         "SendingDomain": SendingDomainProvider(), "M365Tenant": M365TenantProvider(),
         "AuthRecords": AuthRecordsProvider(), "Mailbox": MailboxProvider(),
+        "DomainMailboxes": DomainMailboxesProvider(),
     }
     variants: list[dict[str, Any]] = [
         {"defaults": {"sending": "oauth"}},

@@ -31,7 +31,7 @@ from providers.clients.registrar import registrar_for
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 A, B, C, D = "alpha-outreach.com", "bravo-outreach.com", "charlie-outreach.com", "delta-outreach.com"
-DOMAIN_TYPES = ("SendingDomain", "M365Tenant", "AuthRecords")
+DOMAIN_TYPES = ("SendingDomain", "M365Tenant", "AuthRecords", "DomainMailboxes")  # one of each per domain
 # Shared between the ordered tests of this module (inventory snapshots by step).
 STATE: dict[str, Any] = {}
 
@@ -194,7 +194,7 @@ def test_3_rotation_creates_only_the_new_domain(sandbox: Any, project: Path) -> 
     assert f"Lifecycle: `{A}` active → retiring" in markdown  # a status move with no resource change
     assert f"`{B}`" not in markdown and f"`{C}`" not in markdown
     assert f"- `{D}` mailboxes create: anna, marco" in markdown
-    assert "5 to create" in proc.stdout
+    assert "6 to create" in proc.stdout  # 3 domain resources, 2 mailboxes, the domain's DomainMailboxes
 
     run(project, sandbox, "up", "--stack", "dev", "--yes")
     inventory = outputs(project, sandbox)["inventory"]

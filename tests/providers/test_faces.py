@@ -16,6 +16,7 @@ FACES = {
     "providers.m365_tenant": ("M365TenantProvider", "M365Tenant"),
     "providers.auth_records": ("AuthRecordsProvider", "AuthRecords"),
     "providers.sending_domain": ("SendingDomainProvider", "SendingDomain"),
+    "providers.domain_mailboxes": ("DomainMailboxesProvider", "DomainMailboxes"),
 }
 
 

@@ -12,7 +12,8 @@ again after the largest Retry-After, as many times and with the same waits as th
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, TypeVar
 
 from kiota_abstractions.method import Method
 from kiota_abstractions.request_information import RequestInformation
@@ -22,10 +23,32 @@ from msgraph_core.requests.batch_request_content import BatchRequestContent
 from msgraph_core.requests.batch_request_item import BatchRequestItem
 
 from providers.clients import http
-from providers.clients.errors import BadRequest, ServerError
-from providers.clients.graph.session import API
+from providers.clients.errors import BadRequest, ClientError, ServerError
+from providers.clients.graph.session import API, error_for
 
 MAX_ITEMS = 20
+T = TypeVar("T")
+
+
+def chunks(items: Sequence[T], size: int = MAX_ITEMS) -> list[list[T]]:
+    """`items` in runs of at most `size` (a batch's limit)."""
+    return [list(items[i:i + size]) for i in range(0, len(items), size)]
+
+
+def answer_code(answer: dict[str, Any]) -> str | None:
+    """The Graph error code of one batch answer (`MailboxNotEnabledForRESTAPI`), None when it carries none."""
+    body = answer.get("body")
+    error = body.get("error") if isinstance(body, dict) else None
+    return str(error.get("code")) if isinstance(error, dict) and error.get("code") else None
+
+
+def answer_error(what: str, answer: dict[str, Any]) -> ClientError:
+    """The error one failed batch answer stands for, mapped like a direct call's (a 429 keeps its Retry-After)."""
+    body = answer.get("body")
+    error = body.get("error") if isinstance(body, dict) else None
+    message = str(error.get("message") or "no details") if isinstance(error, dict) else "no details"
+    headers = {str(k).lower(): str(v) for k, v in (answer.get("headers") or {}).items()}
+    return error_for(what, int(answer.get("status") or 0), answer_code(answer), message, headers)
 
 
 def _item(base_url: str, request: dict[str, Any], deps: list[str]) -> BatchRequestItem:

@@ -1,4 +1,11 @@
-"""Users of a tenant: find, create, update, licences, mailbox settings, soft delete and purge."""
+"""Users of a tenant: find, create, update, licences, mailbox settings, soft delete and purge.
+
+`create_user` survives a dropped connection: POST /users is not idempotent, so after a transport failure (or a 5xx)
+it reads the UPN back; a user there is reported as a Conflict (the caller adopts it only with its marker, and resets
+the password it cannot know was set), no user means the POST never landed and it is sent once more. Never a
+duplicate, never a traceback. Mailbox settings of many users go 20 to a `$batch` (`mailbox_settings_many`,
+`update_mailbox_settings_many`), for the per-domain step that waits for all of a domain's mailboxes at once.
+"""
 
 from __future__ import annotations
 
@@ -19,7 +26,8 @@ from msgraph.generated.users.item.user_item_request_builder import UserItemReque
 from msgraph.generated.users.users_request_builder import UsersRequestBuilder
 from msgraph.graph_service_client import GraphServiceClient
 
-from providers.clients.errors import ClientError, NotFound, ServerError
+from providers.clients.errors import ClientError, Conflict, NotFound, ServerError
+from providers.clients.graph.batch import answer_code, answer_error, chunks, run_batch
 from providers.clients.graph.session import API, GraphBase, none_if_missing, to_dict
 
 log = logging.getLogger(__name__)
@@ -102,7 +110,14 @@ class UserOperations(GraphBase):
                              surname=surname, account_enabled=True, usage_location=usage_location,
                              assigned_sku_ids=(), marker=marker)
 
-        user = self._run(f"create user {upn}", work)
+        try:
+            user = self._run(f"create user {upn}", work)
+        except ServerError as error:
+            if self.find_user(upn) is not None:  # the POST landed before the connection dropped
+                raise Conflict(f"create user {upn}: the answer was lost ({error.args[0]}) but the user exists",
+                               status=409, api=API) from None
+            log.warning("create_user: %s: %s; the user is not there, creating it again", upn, error.args[0])
+            user = self._run(f"create user {upn}", work)
         log.info("create_user: %s created (%s)", upn, user.id)
         return user
 
@@ -176,3 +191,35 @@ class UserOperations(GraphBase):
 
         self._run(f"purge deleted user {user_id}", work)
 
+    def _batch(self, what: str, requests: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        async def work(client: GraphServiceClient) -> list[dict[str, Any]]:
+            return await run_batch(client, self.base_url, requests)
+
+        return self._run(what, work)
+
+    def mailbox_settings_many(self, user_ids: list[str]) -> dict[str, dict[str, Any] | None]:
+        """Each user's mailbox settings, None while Exchange has not provisioned the mailbox; 20 users a request."""
+        found: dict[str, dict[str, Any] | None] = {}
+        for chunk in chunks(user_ids):
+            requests = [{"id": str(n), "method": "GET", "url": f"/users/{uid}/mailboxSettings"}
+                        for n, uid in enumerate(chunk)]
+            for uid, answer in zip(chunk, self._batch(f"mailbox settings of {len(chunk)} users", requests),
+                                   strict=True):
+                if answer["status"] < 300:
+                    found[uid] = answer["body"] if isinstance(answer["body"], dict) else {}
+                elif answer["status"] == 404 and answer_code(answer) == "MailboxNotEnabledForRESTAPI":
+                    found[uid] = None
+                else:
+                    raise answer_error(f"mailbox settings of {uid}", answer)
+        return found
+
+    def update_mailbox_settings_many(self, changes: dict[str, dict[str, Any]]) -> None:
+        """PATCH each user's mailbox settings (user id → the settings to set), 20 users a request."""
+        for chunk in chunks(list(changes)):
+            requests = [{"id": str(n), "method": "PATCH", "url": f"/users/{uid}/mailboxSettings",
+                         "body": changes[uid]} for n, uid in enumerate(chunk)]
+            for uid, answer in zip(chunk, self._batch(f"update mailbox settings of {len(chunk)} users", requests),
+                                   strict=True):
+                if answer["status"] >= 300:
+                    raise answer_error(f"update mailbox settings of {uid}", answer)
+            log.info("update_mailbox_settings_many: %d mailboxes", len(chunk))

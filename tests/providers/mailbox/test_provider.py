@@ -18,6 +18,7 @@ from providers import config
 from providers.base import UNKNOWN
 from providers.clients import errors
 from providers.config import Settings
+from providers.domain_mailboxes import DomainMailboxesProvider
 from providers.mailbox import MARKER, Mailbox, MailboxProvider
 
 TENANT = "0b1c2d3e-4f50-4a6b-8c7d-9e0f1a2b3c4d"
@@ -235,6 +236,14 @@ def online(sandbox: Any, tenant: tuple[str, str, str]) -> Iterator[dict[str, Any
                                              local_part=f"u{uuid.uuid4().hex[:8]}")).inputs
 
 
+def finish(created: Any) -> None:
+    """What the domain's DomainMailboxes does after its Mailbox creates: wait for the mailbox and finish it."""
+    outs = created.outs
+    DomainMailboxesProvider().create({"tenant_id": outs["tenant_id"], "domain": outs["domain"], "mailboxes": [
+        {"user_id": created.id, "upn": outs["email"], "time_zone": outs["time_zone"], "language": outs["language"],
+         "sending": outs["sending"], "photo": outs.get("photo")}]})
+
+
 def world_user(sandbox: Any, tenant_id: str, user_id: str) -> dict[str, Any] | None:
     tenant = sandbox.admin_state()["world"]["tenants"][tenant_id]
     user: dict[str, Any] | None = tenant["users"].get(user_id)
@@ -253,13 +262,17 @@ def test_create_outputs(sandbox: Any, online: dict[str, Any], caplog: pytest.Log
     assert outs["email"] == upn
     assert (outs["smtp_host"], outs["smtp_port"], outs["imap_host"], outs["imap_port"]) == (
         "smtp.office365.com", 587, "outlook.office365.com", 993)
-    assert outs["licensed"] and outs["mailbox_ready"] and outs["smtp_auth_enabled"] is False
+    assert outs["licensed"] and not outs["mailbox_ready"] and outs["smtp_auth_enabled"] is None  # no wait in create
     assert len(outs["password"]) >= 20
     user = world_user(sandbox, online["tenant_id"], created.id)
     assert user is not None
     assert user["extension_attributes"]["extensionAttribute15"] == MARKER
     assert user["usage_location"] == "US" and online["licence_sku_id"] in user["assigned_licenses"]
-    assert user["smtp_client_auth_disabled"] is True  # OAuth mailboxes get basic SMTP AUTH off explicitly
+    finish(created)  # the mailbox settings and SMTP AUTH are the domain step's now
+    user = world_user(sandbox, online["tenant_id"], created.id)
+    assert user is not None and user["smtp_client_auth_disabled"] is True  # OAuth: basic SMTP AUTH off explicitly
+    live = MailboxProvider().read(created.id, outs).outs
+    assert live["mailbox_ready"] and live["smtp_auth_enabled"] is False
     mailbox = GraphClient(sandbox.settings, online["tenant_id"]).mailbox_settings(created.id)
     assert mailbox is not None and mailbox["timeZone"] == "UTC" and mailbox["language"]["locale"] == "en-US"
     # the secret is nowhere but in `password`
@@ -270,7 +283,9 @@ def test_create_outputs(sandbox: Any, online: dict[str, Any], caplog: pytest.Log
 def test_password_sending_enables_smtp_auth(sandbox: Any, online: dict[str, Any]) -> None:
     from providers.clients.exchange import ExchangeClient
 
-    outs = MailboxProvider().create({**online, "sending": "password"}).outs
+    created = MailboxProvider().create({**online, "sending": "password"})
+    finish(created)
+    outs = MailboxProvider().read(created.id, created.outs).outs
     assert outs["smtp_auth_enabled"] is True
     assert ExchangeClient(sandbox.settings, online["tenant_id"]).get_mailbox_smtp_auth(outs["email"]) is True
 
@@ -303,6 +318,7 @@ def test_read_reports_drift_and_update_repairs_it(sandbox: Any, online: dict[str
 
     provider = MailboxProvider()
     created = provider.create(online)
+    finish(created)
     outs = created.outs
     clean = provider.read(created.id, outs)
     assert clean.id == created.id and not provider.diff(created.id, clean.outs, online).changes
@@ -374,11 +390,12 @@ def test_photo_lifecycle_and_drift(sandbox: Any, online: dict[str, Any], tmp_pat
     photo.write_bytes(png())
     news = provider.check({}, {**online, "photo": str(photo)}).inputs
     created = provider.create(news)
-    outs = created.outs
-    assert outs["photo"] == str(photo) and outs["photo_sha256"] == sha(png())
-    assert outs["photo_graph_sha256"] == sha(png())  # the double serves the bytes as uploaded
+    assert created.outs["photo"] == str(photo) and created.outs["photo_sha256"] == sha(png())
+    finish(created)  # the photo is uploaded once the mailbox answers, by the domain step
     assert graph.get_photo(created.id) == png()
-    clean = provider.read(created.id, outs)
+    clean = provider.read(created.id, created.outs)
+    outs = clean.outs
+    assert outs["photo_graph_sha256"] == sha(png())  # the double serves the bytes as uploaded
     assert not provider.diff(created.id, clean.outs, news).changes and clean.inputs == news
 
     graph.delete_photo(created.id)  # removed out of band
@@ -452,14 +469,16 @@ def test_mailbox_timeout_then_retry_adopts_and_keeps_secrets_out(
     sandbox.set_mailbox_delay(2)  # longer than the poll timeout below
     config.use(dataclasses.replace(sandbox.settings, poll_timeout_s=0.3))
     try:
+        first = MailboxProvider().create(online)  # no wait: returns with the user licensed
         with pytest.raises(errors.NotReady, match="not provisioned") as caught:
-            MailboxProvider().create(online)
+            finish(first)  # the wait is the domain step's now
     finally:
         sandbox.set_mailbox_delay(0.3)
         config.use(sandbox.settings)
-    assert issued[0] not in str(caught.value)
+    assert issued[0] not in str(caught.value) and online["local_part"] in str(caught.value)
     sandbox.set_faults("graph", next_429=1, retry_after_s=0)  # and one throttled call on the way
-    again = MailboxProvider().create(online)  # the user was kept: adopted, with a fresh password
+    again = MailboxProvider().create(online)  # the engine lost the result: adopted, with a fresh password
+    finish(again)
     assert again.outs["password"] == issued[1]
     users = sandbox.admin_state()["world"]["tenants"][online["tenant_id"]]["users"].values()
     assert [u["id"] for u in users if u["user_principal_name"] == again.outs["email"]] == [again.id]
