@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from pulumi.automation import events
 
-DOMAIN_TYPES = {"SendingDomain", "M365Tenant", "AuthRecords"}
+DOMAIN_TYPES = {"SendingDomain", "M365Tenant", "AuthRecords", "DomainMailboxes"}
 VERBS = {
     events.OpType.CREATE: "create",
     events.OpType.CREATE_REPLACEMENT: "replace",
