@@ -13,6 +13,8 @@ import uuid
 from dataclasses import MISSING, dataclass, field, fields
 from typing import Any, Protocol
 
+from sandbox.knobs import Faults as Faults  # re-exported: pickled worlds and callers name sandbox.world.Faults
+
 
 def new_id() -> str:
     return str(uuid.uuid4())
@@ -32,25 +34,6 @@ class Dns(Protocol):
 
     def replace_rrset(self, zone: str, name: str, rdtype: str, ttl: int, values: list[str]) -> None: ...
     def delete_rrset(self, zone: str, name: str, rdtype: str) -> None: ...
-
-
-@dataclass
-class Faults:
-    """Fault knobs of one double; all off by default."""
-
-    latency_ms: int = 0
-    p429: float = 0.0
-    retry_after_s: int = 1
-    p503: float = 0.0
-    pdrop: float = 0.0
-    write_quota: int | None = None  # writes per window per app+tenant; None = unlimited
-    write_window_s: float = 150.0
-    # Deterministic one-shot knobs for tests: the next N requests get this fault (checked before the probabilities).
-    next_429: int = 0
-    next_503: int = 0
-    next_drop: int = 0
-    # Seed of this double's fault RNG (sandbox.faults): the same seed gives the same verdicts in request order.
-    seed: int | None = None
 
 
 @dataclass

@@ -1,0 +1,28 @@
+"""The fault knobs of one double (set through the admin app's `/faults`); `sandbox.faults` applies them.
+
+Its own module so the world's model stays under one screenful per concept; `sandbox.world.Faults` remains the name
+pickled worlds and callers use.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass
+class Faults:
+    """Fault knobs of one double; all off by default."""
+
+    latency_ms: int = 0
+    p429: float = 0.0
+    retry_after_s: int = 1
+    p503: float = 0.0
+    pdrop: float = 0.0
+    write_quota: int | None = None  # writes per window per app+tenant; None = unlimited
+    write_window_s: float = 150.0
+    # Deterministic one-shot knobs for tests: the next N requests get this fault (checked before the probabilities).
+    next_429: int = 0
+    next_503: int = 0
+    next_drop: int = 0
+    # Seed of this double's fault RNG (sandbox.faults): the same seed gives the same verdicts in request order.
+    seed: int | None = None
