@@ -16,7 +16,7 @@ from providers.clients.exchange import ExchangeClient
 from providers.clients.graph import GraphClient
 from providers.mailbox import MailboxProvider
 from providers.mailbox import listing as mailbox_listing
-from tests.providers.mailbox.test_provider import inputs, verified_tenant
+from tests.providers.mailbox.test_provider import finish, inputs, verified_tenant
 
 N = 6
 
@@ -34,6 +34,8 @@ def fleet(sandbox: Any) -> tuple[str, list[Created]]:
                                          local_part=f"r{i}{uuid.uuid4().hex[:6]}",
                                          sending="password" if i == 0 else "oauth")).inputs
         created.append(provider.create(news))
+    for mailbox in created:  # the domain's DomainMailboxes: wait for each mailbox and finish it
+        finish(mailbox)
     return tenant_id, created
 
 
