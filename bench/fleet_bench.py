@@ -34,11 +34,11 @@ from cli.engine import (
     PROJECT,
     REPO_ROOT,
     SANDBOX_PASSPHRASE,
-    SANDBOX_SETTINGS,
     StackTarget,
     open_stack,
     target,
 )
+from sandbox.daemon import settings_file
 from sandbox.handle import SandboxHandle
 
 log = logging.getLogger("bench")
@@ -141,7 +141,7 @@ def fleet_config(domains: int, mailboxes: int) -> dict[str, Any]:
 def write_project(directory: Path, sandbox_dir: Path, domains: int, mailboxes: int) -> None:
     """The fleet stack reads the bench's own sandbox through the settings file that sandbox writes."""
     shutil.copy(REPO_ROOT / "Pulumi.yaml", directory / "Pulumi.yaml")
-    settings = str(sandbox_dir / SANDBOX_SETTINGS)
+    settings = str(settings_file(sandbox_dir))
     config = {"config": {"coldfleet:settingsFile": settings, "coldfleet:fleet": fleet_config(domains, mailboxes)}}
     (directory / f"Pulumi.{FLEET_STACK}.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
     (directory / f"Pulumi.{FLOOR_STACK}.yaml").write_text(yaml.safe_dump({"config": {}}))

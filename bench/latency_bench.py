@@ -48,8 +48,9 @@ from bench.fleet_bench import (
     write_project,
 )
 from bench.floor_provider import program as floor_program
-from cli.engine import SANDBOX_PASSPHRASE, SANDBOX_SETTINGS, open_stack, target
+from cli.engine import SANDBOX_PASSPHRASE, open_stack, target
 from components.program import main as fleet_program
+from sandbox.daemon import settings_file
 from sandbox.handle import SandboxHandle
 
 log = logging.getLogger("bench.latency")
@@ -127,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
     project = workdir / "project"
     project.mkdir()
     write_project(project, workdir / "sandbox", args.domains, args.mailboxes)
-    calib_config = {"config": {"coldfleet:settingsFile": str(workdir / "sandbox" / SANDBOX_SETTINGS),
+    calib_config = {"config": {"coldfleet:settingsFile": str(settings_file(workdir / "sandbox")),
                                "coldfleet:fleet": {**fleet_config(1, 1), "domains": [
                                    {"name": "calib000-acme.net", "status": "active"}]}}}
     (project / f"Pulumi.{CALIB_STACK}.yaml").write_text(yaml.safe_dump(calib_config, sort_keys=False))

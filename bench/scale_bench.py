@@ -48,9 +48,10 @@ from bench.fleet_bench import (
     write_project,
 )
 from bench.floor_provider import program as floor_program
-from cli.engine import SANDBOX_PASSPHRASE, SANDBOX_SETTINGS, StackTarget, open_stack, target
+from cli.engine import SANDBOX_PASSPHRASE, StackTarget, open_stack, target
 from components.naming import domain_prefix
 from components.program import main as fleet_program
+from sandbox.daemon import settings_file
 from sandbox.handle import SandboxHandle
 
 log = logging.getLogger("bench.scale")
@@ -66,7 +67,7 @@ def set_fleet(project: Path, sandbox_dir: Path, domains: int, mailboxes: int) ->
     path = project / f"Pulumi.{FLEET_STACK}.yaml"
     config = yaml.safe_load(path.read_text())
     config["config"]["coldfleet:fleet"] = fleet_config(domains, mailboxes)
-    config["config"]["coldfleet:settingsFile"] = str(sandbox_dir / SANDBOX_SETTINGS)
+    config["config"]["coldfleet:settingsFile"] = str(settings_file(sandbox_dir))
     path.write_text(yaml.safe_dump(config, sort_keys=False))
 
 

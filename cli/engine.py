@@ -31,10 +31,6 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 # PULUMI_CONFIG_PASSPHRASE (or _FILE) themselves.
 SANDBOX_PASSPHRASE = "coldfleet-sandbox"
 OPEN_ATTEMPTS = 3
-# The sandbox's default directory and the files it writes there (the CLI's one window on the sandbox).
-DEFAULT_SANDBOX_DIR = DEFAULT_DIR
-SANDBOX_SETTINGS = SETTINGS_FILE
-SANDBOX_INFO = INFO_FILE
 
 
 class CliError(Exception):
@@ -87,10 +83,10 @@ class StackTarget:
         """The sandbox this stack runs against: its settings file is the `settings.json` of a sandbox directory
         (the default one, or one holding a sandbox's `sandbox.json`). None for a real client's stack."""
         settings = self.settings_file
-        if settings is None or settings.name != SANDBOX_SETTINGS:
+        if settings is None or settings.name != SETTINGS_FILE:
             return None
         directory = settings.parent
-        if directory.resolve() == DEFAULT_SANDBOX_DIR.resolve() or (directory / SANDBOX_INFO).exists():
+        if directory.resolve() == DEFAULT_DIR.resolve() or (directory / INFO_FILE).exists():
             return directory
         return None
 

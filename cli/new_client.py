@@ -67,7 +67,7 @@ def template(client: str, primary_domain: str, residency: str, domains: list[str
     }
     config: dict[str, Any] = {"coldfleet:fleet": spec}
     if sandbox:
-        config["coldfleet:settingsFile"] = str(settings_path())
+        config["coldfleet:settingsFile"] = settings_path()
     return {"config": config}
 
 

@@ -12,23 +12,21 @@ import json
 import os
 from pathlib import Path
 
-from cli.engine import DEFAULT_SANDBOX_DIR, SANDBOX_SETTINGS, CliError, StackTarget
-from sandbox.daemon import start_daemon, status, stop_daemon
+from cli.engine import CliError, StackTarget
+from sandbox.daemon import sandbox_dir, settings_file, stack_setting, start_daemon, status, stop_daemon
 
 DIR_ENV = "COLDFLEET_SANDBOX_DIR"
 STARTS_SANDBOX = {"up", "destroy", "refresh"}
 
 
 def directory(explicit: str | None = None) -> Path:
-    return Path(explicit or os.environ.get(DIR_ENV) or DEFAULT_SANDBOX_DIR)
+    """`--sandbox-dir`, else $COLDFLEET_SANDBOX_DIR, else the sandbox's default directory."""
+    return sandbox_dir(explicit)
 
 
-def settings_path(explicit: str | None = None) -> Path:
+def settings_path(explicit: str | None = None) -> str:
     """What `new-client --sandbox` writes as `coldfleet:settingsFile` (`~` kept, so the stack file travels)."""
-    where = directory(explicit)
-    home = Path.home()
-    shown = f"~/{where.relative_to(home)}" if where.is_relative_to(home) else str(where)
-    return Path(shown) / SANDBOX_SETTINGS
+    return stack_setting(explicit)
 
 
 def engine_env(t: StackTarget, command: str, explicit: str | None = None) -> dict[str, str]:
@@ -41,7 +39,7 @@ def engine_env(t: StackTarget, command: str, explicit: str | None = None) -> dic
     elif status(where) is None:
         raise CliError(f"the sandbox is not running in {where}: run `coldfleet sandbox start`")
     os.environ[DIR_ENV] = str(where)  # the inline program runs in this process
-    return {DIR_ENV: str(where), "COLDFLEET_SETTINGS_FILE": str(where / SANDBOX_SETTINGS)}
+    return {DIR_ENV: str(where), "COLDFLEET_SETTINGS_FILE": str(settings_file(where))}
 
 
 def cmd_sandbox(args: argparse.Namespace) -> int:
