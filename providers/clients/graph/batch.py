@@ -117,15 +117,16 @@ async def run_batch(client: GraphServiceClient, base_url: str, requests: list[di
     results: dict[str, dict[str, Any]] = {}
     pending = list(requests)
     policy = http.policy_for(API)
-    for attempt in range(1, policy.max_attempts + 1):
+    for attempt in range(1, policy.throttled_attempts + 1):
         done = {i for i, r in results.items() if r["status"] < 400}
         results.update(await _send(client, base_url, pending, done))
         retry_ids = _to_retry(pending, results)
-        if not retry_ids or attempt == policy.max_attempts:
+        if not retry_ids or attempt == policy.throttled_attempts:
             break
         told = [t for i in retry_ids if results[i]["status"] == 429 and (t := _retry_after(results[i])) is not None]
         wait = policy.wait_for(attempt, max(told) if told else None)
-        policy.note("POST", f"{base_url}/$batch", f"{len(retry_ids)} item(s) HTTP 429", attempt, wait)
+        policy.note("POST", f"{base_url}/$batch", f"{len(retry_ids)} item(s) HTTP 429", attempt, wait,
+                    policy.throttled_attempts)
         await http.async_sleep(wait)
         pending = [r for r in requests if str(r["id"]) in retry_ids]
     return [results[i] for i in ids]

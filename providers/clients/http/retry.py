@@ -1,8 +1,11 @@
 """The one retry policy every client's HTTP shares: what to retry, how long to wait, and a record of each retry.
 
-Retried: 429 and 503 (the service says it did not do the work) for every request; 500 / 502 / 504 and connections
-dropped after the request went out only for idempotent requests (safe methods, PUT, DELETE, requests carrying an
-idempotency key, or requests the caller marked idempotent); connections that never opened for every request.
+Retried: 429 and 503 (the service says it did not do the work) for every request, on their own, larger budget
+(`throttled_attempts`): a throttle is the service asking us to come back, not a failure, and four or five of them in
+a row are common enough under load (one `up` of the fault test in about ten failed on five in a row with the
+count-only budget). 500 / 502 / 504 and connections dropped after the request went out are retried only for
+idempotent requests (safe methods, PUT, DELETE, requests carrying an idempotency key, or requests the caller marked
+idempotent); connections that never opened, for every request.
 Waits honour `Retry-After` (seconds or an HTTP-date), are capped, and get a little jitter so parallel provider
 threads do not come back in lockstep.
 """
@@ -98,11 +101,20 @@ def path_of(url: str) -> str:
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """Bounded retries for one API (`max_attempts` counts the first try), shared by the sync and async transports."""
+    """Bounded retries for one API, shared by the sync and async transports.
+
+    Both budgets count the first try: `max_attempts` for errors and dropped connections, `throttled_attempts` for
+    429 / 503 answers (a request that met both kinds stops at whichever budget its latest answer belongs to).
+    """
 
     api: str
     max_attempts: int = 5
     max_wait_s: float = MAX_WAIT_S
+    throttled_attempts: int = 10
+
+    @property
+    def most_attempts(self) -> int:
+        return max(self.max_attempts, self.throttled_attempts)
 
     def backoff(self, attempt: int) -> float:
         return float(min(self.max_wait_s, 0.5 * 2 ** (attempt - 1)))
@@ -121,12 +133,14 @@ class RetryPolicy:
     def retry_status(self, request: httpx.Request, response: httpx.Response, attempt: int) -> float | None:
         """Seconds to wait before sending `request` again after `response`, or None to return the response."""
         status = response.status_code
-        if attempt >= self.max_attempts:
+        throttled = status in RETRY_ALWAYS
+        if attempt >= (self.throttled_attempts if throttled else self.max_attempts):
             return None
-        if status not in RETRY_ALWAYS and not (status in RETRY_IF_IDEMPOTENT and is_idempotent(request)):
+        if not throttled and not (status in RETRY_IF_IDEMPOTENT and is_idempotent(request)):
             return None
         wait = self.wait_for(attempt, parse_retry_after(response.headers.get("Retry-After")))
-        self.note(request.method, str(request.url), f"HTTP {status}", attempt, wait)
+        self.note(request.method, str(request.url), f"HTTP {status}", attempt, wait,
+                  self.throttled_attempts if throttled else self.max_attempts)
         return wait
 
     def retry_error(self, request: httpx.Request, error: httpx.TransportError, attempt: int) -> float | None:
@@ -138,14 +152,13 @@ class RetryPolicy:
                         request.method, path_of(str(request.url)), type(error).__name__)
             return None
         wait = self.wait_for(attempt, None)
-        self.note(request.method, str(request.url), type(error).__name__, attempt, wait)
+        self.note(request.method, str(request.url), type(error).__name__, attempt, wait, self.max_attempts)
         return wait
 
-    def note(self, method: str, url: str, reason: str, attempt: int, wait: float) -> None:
+    def note(self, method: str, url: str, reason: str, attempt: int, wait: float, budget: int) -> None:
         """Log one retry and tell the observers (the transports and Graph's $batch rounds call it)."""
         url = path_of(url)
-        log.warning("%s: %s %s: %s, retry %d/%d in %.1fs", self.api, method, url, reason, attempt,
-                    self.max_attempts - 1, wait)
+        log.warning("%s: %s %s: %s, retry %d/%d in %.1fs", self.api, method, url, reason, attempt, budget - 1, wait)
         record = RetryRecord(self.api, method, url, reason, attempt, wait)
         with _listeners_lock:
             listeners = list(_listeners)

@@ -69,7 +69,7 @@ def test_retry_after_in_seconds_or_as_an_http_date() -> None:
 
 
 def test_waits_are_capped_and_jittered_never_shorter_than_asked() -> None:
-    policy = http.RetryPolicy("test", max_attempts=3, max_wait_s=10)
+    policy = http.RetryPolicy("test", max_attempts=3, max_wait_s=10, throttled_attempts=3)
     assert all(5 <= policy.wait_for(1, 5) <= 5.5 for _ in range(50))
     assert all(10 <= policy.wait_for(1, 3600) <= 11 for _ in range(50))
     assert all(0.5 <= policy.wait_for(1, None) <= 0.55 for _ in range(50))
@@ -91,6 +91,14 @@ def test_which_requests_may_be_repeated_after_a_drop() -> None:
     marked = httpx.Request("POST", "https://example.test/q", extensions={http.IDEMPOTENT: True})
     assert policy.decide(marked, dropped, 1) is not None
     assert policy.decide(post, httpx.Response(502), 1) is None and policy.decide(post, httpx.Response(503), 1)
+
+
+def test_throttles_have_a_larger_budget_than_errors() -> None:
+    policy = http.RetryPolicy("test", max_attempts=3, throttled_attempts=6)
+    get = httpx.Request("GET", "https://example.test/x")
+    assert policy.decide(get, httpx.Response(502), 3) is None
+    assert policy.decide(get, httpx.ReadError("reset"), 3) is None
+    assert policy.decide(get, httpx.Response(503), 5) is not None and policy.decide(get, httpx.Response(429), 6) is None
 
 
 # -- every client, every fault ---------------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from providers.clients import errors, partner_center
+from providers.clients import errors, http, partner_center
 from providers.clients.partner_center import Address, PartnerCenterClient
 from sandbox.handle import SandboxHandle
 
@@ -120,15 +120,16 @@ def test_retries_on_429_are_counted(sandbox: SandboxHandle, caplog: pytest.LogCa
     assert sum("HTTP 429" in r.getMessage() for r in caplog.records) == 2
 
 
-def test_gives_up_after_five_attempts(sandbox: SandboxHandle) -> None:
+def test_gives_up_once_the_throttle_budget_is_spent(sandbox: SandboxHandle) -> None:
     client = PartnerCenterClient(sandbox.settings)
     client.domain_available(new_prefix())
     sandbox.reset_faults()
-    sandbox.set_faults("partner_center", next_429=5, retry_after_s=0)
+    attempts = http.POLICIES["partner_center"].throttled_attempts
+    sandbox.set_faults("partner_center", next_429=attempts, retry_after_s=0)
     with pytest.raises(errors.Throttled) as exc:
         client.find_customer(new_prefix())
     assert exc.value.status == 429 and exc.value.retry_after == 0
-    assert sandbox.request_counts("partner_center") == {"requests": 5, "429": 5}
+    assert sandbox.request_counts("partner_center") == {"requests": attempts, "429": attempts}
 
 
 def test_dropped_connection_and_503_are_retried(sandbox: SandboxHandle, monkeypatch: pytest.MonkeyPatch) -> None:
