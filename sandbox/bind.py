@@ -51,6 +51,7 @@ from sandbox.named import (
     rndc_conf,
     values_of,
     zone_file_text,
+    zone_spec,
 )
 
 log = logging.getLogger(__name__)
@@ -237,8 +238,7 @@ class Bind:
         for stale in (path, path.with_name(path.name + ".jnl")):
             stale.unlink(missing_ok=True)
         path.write_text(zone_file_text(zone, int(time.time())))
-        spec = f'{{ type primary; file "zones/{zone}.db"; allow-update {{ key "{self.tsig_key_name}"; }}; }};'
-        self.rndc("addzone", zone, spec)
+        self.rndc("addzone", zone, zone_spec(zone, self.tsig_key_name))
         log.info("zone %s added", zone)
 
     def delete_zone(self, zone: str) -> None:

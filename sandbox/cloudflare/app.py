@@ -46,6 +46,7 @@ def create_app(world: World, dns: Dns) -> Starlette:
         Route("/zones", wrap(handlers.create_zone), methods=["POST"]),
         Route("/zones/{zone_id}", wrap(handlers.get_zone), methods=["GET"]),
         Route("/zones/{zone_id}", wrap(handlers.delete_zone), methods=["DELETE"]),
+        Route("/zones/{zone_id}/activation_check", wrap(handlers.activation_check), methods=["PUT"]),
         Route(records, wrap(handlers.list_records), methods=["GET"]),
         Route(records, wrap(handlers.create_record), methods=["POST"]),
         Route(records + "/{record_id}", wrap(handlers.get_record), methods=["GET"]),

@@ -18,8 +18,9 @@ from sandbox.cloudflare.models import (
     record_json,
     state,
     zone_json,
+    zone_status,
 )
-from sandbox.cloudflare.records import check_conflicts, idna, normalize
+from sandbox.cloudflare.records import check_conflicts, idna, normalize, zone_name
 from sandbox.cloudflare.txt import txt_text
 from sandbox.namecom.models import registered_nameservers
 from sandbox.world import Dns, World
@@ -92,16 +93,15 @@ class CloudflareBackend:
             return out
 
     def create_zone(self, data: dict[str, Any]) -> dict[str, Any]:
-        name = data.get("name")
+        name = zone_name(data.get("name"))
         account = data.get("account")
         account_id = account.get("id") if isinstance(account, dict) else None
-        if not isinstance(name, str) or "." not in name.strip("."):
-            raise errors.CfError(400, 1097, "Zone name is invalid")
         if account_id != self.account_id():
             raise errors.CfError(403, 9109, "Invalid account identifier or no access to it")
         if data.get("type", "full") != "full":
             raise errors.validation("The sandbox supports only full zones", 1004)
-        name = idna(name)
+        if not isinstance(data.get("jump_start", False), bool):
+            raise errors.validation("Invalid 'jump_start' value, must be a boolean", 1004)
         with self.world.lock:
             zones = state(self.world).zones
             if any(z.name == name and z.account_id == self.account_id() for z in zones.values()):
@@ -121,6 +121,17 @@ class CloudflareBackend:
     def get_zone(self, zone_id: str) -> dict[str, Any]:
         with self.world.lock:
             return zone_json(self.world, self._zone(zone_id))
+
+    def activation_check(self, zone_id: str) -> dict[str, Any]:
+        """Cloudflare re-checks the delegation now. A domain held by the sandbox registrar activates only once it
+        points at the zone's nameservers; any other domain counts as delegated by its owner elsewhere (the sandbox
+        cannot see other registries), so the check is the sandbox's stand-in for that delegation."""
+        with self.world.lock:
+            zone = self._zone(zone_id)
+            if zone_status(self.world, zone) == "pending" and registered_nameservers(self.world, zone.name) is None:
+                zone.activated_on = now()
+                log.info("cloudflare double: zone %s activated by an activation check", zone.name)
+            return {"id": zone_id}
 
     def delete_zone(self, zone_id: str) -> dict[str, Any]:
         with self.world.lock:

@@ -11,10 +11,13 @@ class CfError(Exception):
     """An API error with Cloudflare's own code(s)."""
 
     def __init__(self, status: int, code: int, message: str, *extra: tuple[int, str],
-                 headers: dict[str, str] | None = None) -> None:
+                 headers: dict[str, str] | None = None, chain: list[dict[str, Any]] | None = None) -> None:
         super().__init__(message)
         self.status = status
-        self.errors = [{"code": code, "message": message}] + [{"code": c, "message": m} for c, m in extra]
+        first: dict[str, Any] = {"code": code, "message": message}
+        if chain:
+            first["error_chain"] = chain
+        self.errors = [first] + [{"code": c, "message": m} for c, m in extra]
         self.headers = headers or {}
 
     def response(self) -> JSONResponse:
@@ -61,6 +64,12 @@ def record_not_found() -> CfError:
 
 def validation(message: str, code: int = 1004) -> CfError:
     return CfError(400, code, message)
+
+
+def dns_validation(code: int, message: str) -> CfError:
+    """A mistyped field: 1004 "DNS Validation Error" with the field's own code in `error_chain`, as real answers
+    show it (e.g. 9003 "Invalid 'proxied' value, must be a boolean", captured in public client issues)."""
+    return CfError(400, 1004, "DNS Validation Error", chain=[{"code": code, "message": message}])
 
 
 def cname_conflict_new_cname() -> CfError:

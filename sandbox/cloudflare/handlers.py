@@ -79,6 +79,10 @@ async def get_zone(request: Request, api: CloudflareBackend) -> Response:
     return errors.envelope(await run_in_threadpool(api.get_zone, zone_id_of(request)))
 
 
+async def activation_check(request: Request, api: CloudflareBackend) -> Response:
+    return errors.envelope(await run_in_threadpool(api.activation_check, zone_id_of(request)))
+
+
 async def delete_zone(request: Request, api: CloudflareBackend) -> Response:
     return errors.envelope(await run_in_threadpool(api.delete_zone, zone_id_of(request)))
 

@@ -118,11 +118,13 @@ def push(dns: Dns, zone: CfZone, before: dict[str, CfRecord], after: dict[str, C
 
 
 def zone_status(world: World, zone: CfZone) -> str:
-    """`pending` while the sandbox registrar delegates the domain elsewhere; `active` from the first match on."""
+    """`pending` until the domain is delegated to the zone's nameservers, `active` from the first match on, as
+    Cloudflare keeps a new full zone. A domain the sandbox registrar does not hold has no delegation the sandbox can
+    see: it stays pending until `PUT /zones/{id}/activation_check` (see `CloudflareBackend.activation_check`)."""
     if zone.activated_on:
         return "active"
     delegated = registered_nameservers(world, zone.name)
-    if delegated is None or {n.lower().rstrip(".") for n in delegated} == set(zone.name_servers):
+    if delegated is not None and {n.lower().rstrip(".") for n in delegated} == set(zone.name_servers):
         zone.activated_on = now()
         return "active"
     return "pending"

@@ -12,6 +12,7 @@ import pytest
 from cloudflare import BadRequestError, Cloudflare, DefaultHttpxClient, PermissionDeniedError
 
 from sandbox.handle import SandboxHandle
+from tests.sandbox.cf_schema import check
 
 
 def unique(prefix: str = "cf") -> str:
@@ -22,7 +23,8 @@ def unique(prefix: str = "cf") -> str:
 def http(sandbox: SandboxHandle) -> Iterator[httpx.Client]:
     creds = sandbox.credentials
     with httpx.Client(base_url=sandbox.endpoints["cloudflare"], verify=sandbox.ca_cert,
-                      headers={"Authorization": f"Bearer {creds['cloudflare_api_token']}"}) as client:
+                      headers={"Authorization": f"Bearer {creds['cloudflare_api_token']}"},
+                      event_hooks={"response": [check]}) as client:  # every answer against the OpenAPI schemas
         yield client
 
 
@@ -82,7 +84,10 @@ def test_create_zone_serves_it_at_bind_and_rejects_a_duplicate(http: httpx.Clien
     zone = new_zone(http, sandbox, name)
     assert zone["name"] == name and len(zone["id"]) == 32
     assert zone["name_servers"] == sandbox.info["dns"]["nameservers"]
-    assert zone["status"] == "active"  # not registered at the sandbox registrar: nothing delegates it elsewhere
+    assert zone["status"] == "pending"  # Cloudflare waits for the delegation
+    check_now = http.put(f"/zones/{zone['id']}/activation_check")
+    assert check_now.json()["result"] == {"id": zone["id"]}  # not at the sandbox registrar: delegated by its owner
+    assert http.get(f"/zones/{zone['id']}").json()["result"]["status"] == "active"
     assert sandbox.dns_query(name, "SOA")
     again = http.post("/zones", json={"name": name, "account": {"id": sandbox.credentials["cloudflare_account_id"]}})
     assert again.status_code == 400 and error_codes(again) == [1061]

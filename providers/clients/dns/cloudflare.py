@@ -177,8 +177,22 @@ class CloudflareDns(http.ClosingClient):
         info = self.find_zone(zone)
         if info is None:
             raise ServerError(f"zone {zone} was created but is not listed", api=API)
+        if info.status == "pending":
+            info = self._activation_check(info)
         log.info("cloudflare: zone %s ready (%s, %s)", zone, info.zone_id, info.status)
         return info
+
+    def _activation_check(self, info: ZoneInfo) -> ZoneInfo:
+        """A new zone is `pending` until its delegation is seen: ask Cloudflare to look now (it rate-limits this
+        check, so a refusal is only logged; records are served either way once the delegation lands)."""
+        try:
+            self._call(f"activation check {info.zone}", self.client.zones.activation_check.trigger,
+                       zone_id=info.zone_id)
+        except ClientError as exc:
+            log.info("cloudflare: zone %s stays pending (%s)", info.zone, exc)
+            return info
+        self._zones.pop(info.zone, None)
+        return self.find_zone(info.zone) or info
 
     def delete_zone(self, zone: str) -> None:
         info = self.find_zone(zone)

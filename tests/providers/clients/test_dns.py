@@ -10,6 +10,7 @@ from collections.abc import Iterator
 import dns.message
 import dns.query
 import dns.rdatatype
+import httpx
 import pytest
 from cloudflare import Cloudflare, DefaultHttpxClient
 
@@ -158,6 +159,21 @@ def test_cloudflare_zone_lifecycle_and_comment_marker(sandbox: SandboxHandle) ->
         backend.delete_zone(zone)
         assert backend.find_zone(zone) is None
         backend.delete_zone(zone)  # idempotent
+
+
+def test_cloudflare_zone_delegated_elsewhere_stays_pending(sandbox: SandboxHandle) -> None:
+    """A new zone triggers Cloudflare's activation check; a domain the registrar delegates elsewhere stays pending
+    (and is still served: the records go in either way)."""
+    zone = unique("cfp")
+    creds = sandbox.credentials
+    reg = httpx.post(f"{sandbox.endpoints['namecom']}/core/v1/domains", verify=sandbox.ca_cert,
+                     auth=(creds["namecom_username"], creds["namecom_token"]), json={"domain": {"domainName": zone}})
+    assert reg.status_code == 200, reg.text
+    with CloudflareDns(sandbox.settings) as backend:
+        assert backend.ensure_zone(zone).status == "pending"
+        backend.set_rrset(zone, zone, "TXT", ["pending but served"])
+        assert sandbox.dns_query(zone, "TXT") == ["pending but served"]
+        backend.delete_zone(zone)
     assert sandbox.dns_query(zone, "SOA") == []
 
 
