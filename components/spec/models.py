@@ -32,6 +32,8 @@ class TenantSpec(_Model):
     address: Address
     contact: Contact
     tenant_id: Guid | None = None
+    trial: bool = False  # a trial tenant's outbound limit is 5,000 external recipients a day (components.spec.limits)
+    outbound_headroom: float = Field(default=0.2, ge=0, lt=1)  # share of that limit the plan leaves free
 
 
 class DnsSpec(_Model):

@@ -1,4 +1,5 @@
-"""The spec's rules spanning fields: duplicates, brand domain, personas, residency, ramp vs. cap, tenant ids and sizes.
+"""The spec's rules spanning fields: duplicates, brand domain, personas, residency, ramp vs. cap, tenant ids and sizes,
+and Microsoft's sending limits (components.spec.limits).
 
 They run once every field is valid (`load_spec`), and again in the fleet's guardrails, so a spec built some other way
 cannot slip past them. Each yields `(path, message)` like a field error.
@@ -10,6 +11,7 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Iterator
 
+from components.spec.limits import limit_errors
 from components.spec.models import DomainSpec, FleetSpec
 from providers.types import MAX_MAILBOXES_PER_TENANT, country_problem, is_under
 
@@ -24,6 +26,7 @@ def cross_field_errors(spec: FleetSpec) -> Iterator[tuple[str, str]]:
     yield from _ramp_errors(spec)
     yield from _tenant_id_errors(spec)
     yield from _tenant_size_errors(spec)
+    yield from limit_errors(spec)
 
 
 def _domain_name_errors(spec: FleetSpec) -> Iterator[tuple[str, str]]:
