@@ -78,8 +78,9 @@ def check(domain: str, blocklist: Blocklist, nameserver: str | None = None, port
     canary = _query(resolver, f"{blocklist.canary}.{blocklist.zone}")
     if canary is None:
         return Answer("unknown", f"{blocklist.zone}: no answer")
-    if classify(blocklist, canary).state != "listed":
-        why = classify(blocklist, canary).detail or "NXDOMAIN"
+    seen = classify(blocklist, canary)
+    if seen.state != "listed":
+        why = seen.detail or "NXDOMAIN"
         return Answer("unknown", f"{blocklist.zone}: canary {blocklist.canary} not listed ({why})")
     answer = _query(resolver, f"{domain}.{blocklist.zone}")
     if answer is None:

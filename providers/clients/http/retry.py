@@ -112,10 +112,6 @@ class RetryPolicy:
     max_wait_s: float = MAX_WAIT_S
     throttled_attempts: int = 10
 
-    @property
-    def most_attempts(self) -> int:
-        return max(self.max_attempts, self.throttled_attempts)
-
     def backoff(self, attempt: int) -> float:
         return float(min(self.max_wait_s, 0.5 * 2 ** (attempt - 1)))
 
