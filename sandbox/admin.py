@@ -19,6 +19,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from sandbox import counters, faults
+from sandbox.exchange import restricted
+from sandbox.graph import mail
 from sandbox.graph.app_roles import seed, set_roles
 from sandbox.world import Dns, Faults, World
 
@@ -179,4 +181,6 @@ def create_admin_app(world: World, dns: Dns, doubles: dict[str, Starlette], info
         Route("/settings", admin.settings, methods=["POST"]),
         Route("/zones", admin.add_zone, methods=["POST"]),
         Route("/tenants/{tenant_id}/app-roles", admin.app_roles, methods=["POST"]),
+        Route("/tenants/{tenant_id}/restricted-senders", restricted.admin_endpoint(world), methods=["POST"]),
+        Route("/tenants/{tenant_id}/users/{user}/messages", mail.admin_endpoint(world), methods=["POST"]),
     ])

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from components.health import dmarc_reports, microsoft
 from components.health.signals import DomainSignals
 from components.spec import FleetSpec
 from providers.config import Settings
@@ -36,3 +37,4 @@ Collector = Callable[[HealthContext, DomainSignals], None]
 
 # Every collector of a run, in order. Each source adds its own module under components/health/ and one line here.
 COLLECTORS: list[Collector] = []
+COLLECTORS += [microsoft.collect, dmarc_reports.collect]

@@ -35,6 +35,17 @@ class DkimConfig:
 
 
 @dataclass(frozen=True)
+class BlockedSender:
+    """A row of Get-BlockedSenderAddress: a mailbox Exchange's outbound protection stopped from sending (Restricted
+    entities). `reason` is Exchange's `Key=Value;...` text, e.g. `ExceedingLimitType=External;...`."""
+
+    address: str
+    reason: str
+    created: str
+    temporary: bool
+
+
+@dataclass(frozen=True)
 class CmdletFailure:
     """The parsed `details[0].message` of a cmdlet error: `<ErrId>|<ExceptionType>|<text>`."""
 
@@ -196,3 +207,15 @@ class ExchangeClient:
     def set_tenant_smtp_auth(self, enabled: bool) -> None:
         self.invoke("Set-TransportConfig", {"SmtpClientAuthenticationDisabled": not enabled})
         log.info("set_tenant_smtp_auth: %s -> %s", self.tenant_id, enabled)
+
+    # -- restricted senders --------------------------------------------------------------------------------------
+
+    def blocked_senders(self) -> list[BlockedSender]:
+        """Every mailbox of the tenant on the restricted-senders list (`Get-BlockedSenderAddress`, no parameters:
+        all of them; the cmdlet's fields as CIPP's restricted-users alert reads them)."""
+        return [
+            BlockedSender(address=str(row.get("SenderAddress") or "").lower(), reason=str(row.get("Reason") or ""),
+                          created=str(row.get("CreatedDatetime") or ""), temporary=bool(row.get("TemporaryBlock")))
+            for row in self.invoke("Get-BlockedSenderAddress")
+            if row.get("SenderAddress")
+        ]

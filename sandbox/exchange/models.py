@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from sandbox.exchange import errors
+from sandbox.exchange import errors, restricted
 from sandbox.world import DkimConfig, Dns, Tenant, User, World
 
 Params = dict[str, Any]
@@ -71,6 +71,7 @@ class ExchangeBackend:
             "get-transportconfig": self.get_transport_config,
             "set-transportconfig": self.set_transport_config,
             "get-mailbox": self.get_mailbox,
+            **restricted.cmdlets(world),
         }
         self.warnings: list[str] = []  # warnings of the cmdlet being run (reset per call)
 

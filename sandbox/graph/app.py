@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from sandbox.graph import app_roles, consent, errors, gdap
+from sandbox.graph import app_roles, consent, errors, gdap, mail
 from sandbox.graph.batch import JSON_TYPE, run_batch
 from sandbox.graph.calls import Answer, Call
 from sandbox.graph.handlers import dispatch as _dispatch_core
@@ -31,8 +31,9 @@ logger = logging.getLogger(__name__)
 AUDIENCE = "https://graph.microsoft.com"
 VERSION_ROOT = "/v1.0"
 # GDAP relationships (gdap.py), appRoleAssignments (app_roles.py, which also seeds the calling app's modelled admin
-# consent), servicePrincipals and oauth2PermissionGrants (consent.py) are routed first, then the core routes.
-dispatch = gdap.dispatcher(app_roles.dispatcher(consent.dispatcher(_dispatch_core)))
+# consent), servicePrincipals and oauth2PermissionGrants (consent.py), messages (mail.py) are routed first, then the
+# core routes.
+dispatch = gdap.dispatcher(app_roles.dispatcher(consent.dispatcher(mail.dispatcher(_dispatch_core))))
 
 
 def _bearer(headers: dict[str, str]) -> str | None:
