@@ -8,6 +8,7 @@ import uuid
 import pytest
 
 from components.health import microsoft
+from components.health.collect import HealthContext
 from components.health.signals import DomainSignals, Finding
 from providers.clients.exchange import ExchangeClient
 from providers.clients.graph import EXCHANGE_ONLINE_APP_ID, GraphClient
@@ -33,9 +34,9 @@ def fleet(sandbox: SandboxHandle, customer: Customer) -> Fleet:
     return new_fleet(sandbox, customer)
 
 
-def run(ctx: object, domain: str) -> list[Finding]:
+def run(ctx: HealthContext, domain: str) -> list[Finding]:
     signals = DomainSignals(domain)
-    microsoft.collect(ctx, signals)  # type: ignore[arg-type]
+    microsoft.collect(ctx, signals)
     return signals.findings
 
 
