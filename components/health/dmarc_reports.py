@@ -1,26 +1,26 @@
-"""DMARC aggregate reports (RFC 9990, and the legacy 2015 schema still most reporters send): how much of a domain's
-mail passed DMARC at the receivers, by header-from domain and source IP.
+"""DMARC aggregate reports (RFC 9990, and the legacy 2015 schema still most reporters send): how much of a domain's mail
+passed DMARC at the receivers, by header-from domain and source IP.
 
 Sources, either or both:
 - the `rua` mailbox, when coldfleet manages it (a `rua` of the domain's DMARC policy on a domain of this stack): its
   messages with attachments through Graph (`providers.clients.graph.mail.file_attachments`: `/users/{address}/
-  messages?$filter=hasAttachments eq true`, `@odata.nextLink` paging, then `/attachments`, base64 `contentBytes`);
+  messages?$filter=hasAttachments eq true and receivedDateTime ge <window start>`, `@odata.nextLink` paging, then
+  `/attachments`, base64 `contentBytes`);
 - a directory (`coldfleet:health.dmarcReportsDir`): every `*.xml`, `*.xml.gz`, `*.gz` and `*.zip` file in it.
 
 Parser: `dmarc-report` (PyPI, MIT; pinned in requirements.txt). It reads plain XML, gzip and zip by their magic bytes
-through defusedxml with bounded decompression (zip bombs, entity expansion and nested archives refused), and parses
-both the RFC 9990 namespace and legacy reports into typed dataclasses. parsedmarc (domainaware/parsedmarc) is the
-better-known tool, but it is a whole pipeline (IMAP/Graph mail fetching, Elasticsearch/Kafka outputs, reverse DNS
-and GeoIP lookups per source IP) with a dozen runtime dependencies; we need only the parser, and fetch mail ourselves
+through defusedxml with bounded decompression (zip bombs, entity expansion and nested archives refused), and parses both
+the RFC 9990 namespace and legacy reports into typed dataclasses. parsedmarc (domainaware/parsedmarc) is the
+better-known tool, but it is a whole pipeline (IMAP/Graph mail fetching, Elasticsearch/Kafka outputs, reverse DNS and
+GeoIP lookups per source IP) with a dozen runtime dependencies; we need only the parser, and fetch mail ourselves
 through the one HTTP path.
 
 Counting: a record's messages pass DMARC when its policy_evaluated has dkim or spf `pass` (the aligned results);
 everything else fails. Reports are counted once by (reporter, report id), and only when their date range ends within
-`coldfleet:health.dmarcWindowDays` days (default 14) before today. Levels (check `aggregate`, source `dmarc`), over
-the domain's messages in that window: fewer than MIN_MESSAGES → ok without judging the share; a fail share ≥
-WATCH_SHARE (2 %) → watch; ≥ WORN_SHARE (10 %) → worn (receivers see a real share of the domain's mail unauthenticated:
-a sender of ours misconfigured, or someone spoofing the domain). No report for the domain, or a source that cannot
-answer → unknown.
+`coldfleet:health.dmarcWindowDays` days (default 14) before today. Levels (check `aggregate`, source `dmarc`), over the
+domain's messages in that window: fewer than MIN_MESSAGES → ok without judging the share; a fail share ≥ WATCH_SHARE
+(2%) → watch; ≥ WORN_SHARE (10%) → worn (receivers see a real share of the domain's mail unauthenticated: a sender of
+ours misconfigured, or someone spoofing the domain). No report for the domain, or a source that cannot answer → unknown.
 """
 
 from __future__ import annotations
@@ -132,15 +132,15 @@ def read(ctx: RunView) -> Reading:
             blobs += _directory_blobs(Path(directory).expanduser())
         except OSError as error:
             failures[sources[-1]] = f"cannot read: {error}"
+    window = _window_days(ctx.options)
+    since = datetime.combine(ctx.today - timedelta(days=window), datetime.min.time(), UTC)
     for address, tenant_id in sorted(rua_mailboxes(ctx).items()):
         sources.append(f"mailbox {address}")
         try:
             blobs += [(f"{address}/{a.message_id}/{a.name}", a.data)
-                      for a in file_attachments(GraphClient(ctx.settings, tenant_id), address)]
+                      for a in file_attachments(GraphClient(ctx.settings, tenant_id), address, since)]
         except ClientError as error:
             failures[sources[-1]] = str(error)
-    window = _window_days(ctx.options)
-    since = datetime.combine(ctx.today - timedelta(days=window), datetime.min.time(), UTC)
     return Reading(counts=tally(parse(blobs), since), failures=failures, sources=tuple(sources))
 
 

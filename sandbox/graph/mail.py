@@ -1,16 +1,17 @@
 """Mail of the Graph double: a mailbox's messages and their file attachments, read-only, as Graph serves them.
 
 Contract (msgraph-v1.0.csdl: entity types message, attachment, fileAttachment; learn.microsoft.com "List messages",
-"List attachments"): `GET /users/{id|upn}/messages` pages 10 messages by default (`$top` up to 1000) and links the
-next page with `$skip` in `@odata.nextLink`, newest first; `$filter` takes `eq` on hasAttachments / isRead / subject,
+"List attachments"): `GET /users/{id|upn}/messages` pages 10 messages by default (`$top` up to 1000) and links the next
+page with `$skip` in `@odata.nextLink`, newest first; `$filter` takes `eq` on hasAttachments / isRead / subject,
 `$select` the message's properties. `GET .../messages/{id}/attachments` lists attachments with `@odata.type`
 `#microsoft.graph.fileAttachment` and `contentBytes` in base64 (Edm.Binary). A user without a provisioned mailbox
-answers 404 MailboxNotEnabledForRESTAPI, an unknown message 404 ErrorItemNotFound. The real calls need the Mail.Read
+answers 404 MailboxNotEnabledForRESTAPI, an unknown message 404 ErrorItemNotFound. `receivedDateTime` and `sentDateTime`
+also take ge / gt / le / lt against an unquoted DateTimeOffset, as Graph does. The real calls need the Mail.Read
 application permission; every app that may manage the tenant is modelled as holding it.
 
-Nothing delivers mail in the sandbox: `POST /tenants/{tenant_id}/users/{user}/messages` on the admin app (subject,
-from, attachments [{name, contentType, contentBytes (base64)}]) drops a received message into a mailbox, as a
-reporter's mail server would.
+Nothing delivers mail in the sandbox: `POST /tenants/{tenant_id}/users/{user}/messages` on the admin app (subject, from,
+receivedDateTime?, attachments [{name, contentType, contentBytes (base64)}]) drops a received message into a mailbox, as
+a reporter's mail server would.
 """
 
 from __future__ import annotations
@@ -36,6 +37,29 @@ from sandbox.world import Tenant, User, World
 DEFAULT_TOP = 10
 MAX_TOP = 1000
 MESSAGE_FILTERS = {"hasAttachments": {"eq"}, "isRead": {"eq"}, "subject": {"eq"}}
+DATE_FILTERS = ("receivedDateTime", "sentDateTime")
+RANGE_OPS = {"ge": "__ge__", "gt": "__gt__", "le": "__le__", "lt": "__lt__"}
+
+
+class MessageFilter(query.Filter):
+    """The shared grammar plus range comparisons on the message's dates (`receivedDateTime ge 2026-11-18T00:00:00Z`,
+    literals unquoted as Graph takes them)."""
+
+    def factor(self) -> query.Predicate:
+        ahead = self.tokens[self.pos + 1].lower() if self.pos + 1 < len(self.tokens) else ""
+        if self.peek() not in DATE_FILTERS or ahead not in RANGE_OPS:
+            return super().factor()
+        prop, op, raw = self.take(), self.take().lower(), self.take()
+        try:
+            bound = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+        except ValueError:
+            raise errors.odata_bad_request(f"Invalid filter clause: '{raw}' is not a DateTimeOffset.") from None
+
+        def match(item: dict[str, Any]) -> bool:
+            value = datetime.fromisoformat(str(item[prop]).replace("Z", "+00:00"))
+            return bool(getattr(value, RANGE_OPS[op])(bound))
+
+        return match
 
 
 @dataclass
@@ -146,7 +170,7 @@ def list_messages(world: World, call: Call, user: str) -> Answer:
         owner, messages = _box(world, call, user)
         items = [message_json(m, owner) for m in sorted(messages, key=lambda m: -m.received)]
     if "$filter" in call.query:
-        predicate = query.Filter(call.query["$filter"], MESSAGE_FILTERS, "Message").parse()
+        predicate = MessageFilter(call.query["$filter"], MESSAGE_FILTERS, "Message").parse()
         items = [item for item in items if predicate(item)]
     top = _int(call, "$top", DEFAULT_TOP, 1, MAX_TOP)
     skip = _int(call, "$skip", 0, 0, 1_000_000)
@@ -217,6 +241,12 @@ def deliver(world: World, tenant_id: str, user: str, data: dict[str, Any]) -> Me
             raise ValueError(f"attachment {raw['name']}: contentBytes is not base64") from None
         attachments.append(Attachment(id=_new_id(), name=raw["name"], data=content,
                                       content_type=str(raw.get("contentType") or "application/octet-stream")))
+    received = time.time()
+    if data.get("receivedDateTime"):
+        try:
+            received = datetime.fromisoformat(str(data["receivedDateTime"]).replace("Z", "+00:00")).timestamp()
+        except ValueError:
+            raise ValueError("receivedDateTime is not an ISO 8601 date and time") from None
     with world.lock:
         tenant = world.tenants.get(tenant_id)
         if tenant is None:
@@ -226,7 +256,7 @@ def deliver(world: World, tenant_id: str, user: str, data: dict[str, Any]) -> Me
         except errors.GraphError as error:
             raise LookupError(f"{user}: {error.message}") from None
         msg = Message(id=_new_id(), subject=str(data.get("subject") or ""), attachments=attachments,
-                      sender=str(data.get("from") or "noreply-dmarc-support@google.com"), received=time.time(),
+                      sender=str(data.get("from") or "noreply-dmarc-support@google.com"), received=received,
                       internet_message_id=f"<{secrets.token_hex(8)}@sandbox.invalid>")
         state(world).boxes.setdefault(f"{tenant.id}/{owner.id}", []).append(msg)
         return msg

@@ -104,3 +104,15 @@ def test_deliver_refuses_bad_attachments(graph: tuple[TestClient, World, Tenant]
                      {"attachments": [{"name": "x.xml", "contentBytes": "%%%"}]})
     with pytest.raises(LookupError):
         mail.deliver(world, tenant.id, "new@mail.onmicrosoft.com", {"subject": "no mailbox yet"})
+
+
+def test_received_date_ranges(graph: tuple[TestClient, World, Tenant]) -> None:
+    client, world, tenant = graph
+    for n, when in enumerate(("2026-11-01T10:00:00Z", "2026-11-20T10:00:00Z", "2026-11-30T23:59:59Z")):
+        mail.deliver(world, tenant.id, "dmarc@mail.onmicrosoft.com", {
+            "subject": f"r{n}", "receivedDateTime": when,
+            "attachments": [{"name": "r.xml", "contentBytes": base64.b64encode(b"<x/>").decode()}]})
+    base = "/v1.0/users/dmarc@mail.onmicrosoft.com/messages?$filter=hasAttachments eq true and receivedDateTime"
+    assert [m["subject"] for m in client.get(f"{base} ge 2026-11-20T10:00:00Z").json()["value"]] == ["r2", "r1"]
+    assert [m["subject"] for m in client.get(f"{base} lt 2026-11-20T10:00:00Z").json()["value"]] == ["r0"]
+    assert client.get(f"{base} ge yesterday").status_code == 400

@@ -2,16 +2,16 @@
 
 Users: `GET /users?$select=id,userPrincipalName,accountEnabled,mail,proxyAddresses,mailNickname&$top=999`, all pages
 (proxyAddresses holds the primary SMTP address as `SMTP:` and aliases as `smtp:`). Mail (learn.microsoft.com "List
-messages", "List attachments"; needs Mail.Read): `GET /users/{id}/messages?$filter=hasAttachments eq
-true&$select=id,subject,receivedDateTime&$top=50`, following `@odata.nextLink` (Graph pages messages with `$skip`),
-then `GET /users/{id}/messages/{id}/attachments`, whose fileAttachments carry the bytes as base64 `contentBytes`
-(the SDK decodes them). Item and reference attachments have no bytes and are skipped.
+messages", "List attachments"; needs Mail.Read): `GET /users/{id}/messages?$filter=hasAttachments eq true and
+receivedDateTime ge <since>&$select=id,subject,receivedDateTime&$top=50` (newest first), following `@odata.nextLink`
+(Graph pages messages with `$skip`), then `GET /users/{id}/messages/{id}/attachments`, whose fileAttachments carry the
+bytes as base64 `contentBytes` (the SDK decodes them). Item and reference attachments have no bytes and are skipped.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from kiota_abstractions.base_request_configuration import RequestConfiguration
 from msgraph.generated.models.file_attachment import FileAttachment
@@ -25,6 +25,7 @@ from providers.clients.graph.session import API, MAX_PAGES
 
 USER_PAGE = 999
 MESSAGE_PAGE = 50
+MAX_MESSAGES = 5000  # a guard: one attachments request per message
 MAIL_USER_SELECT = ["id", "userPrincipalName", "accountEnabled", "mail", "proxyAddresses", "mailNickname"]
 
 
@@ -77,10 +78,15 @@ def list_mail_users(graph: GraphClient) -> list[MailUser]:
     return graph._run("list users with addresses", work)
 
 
-def file_attachments(graph: GraphClient, user: str, max_messages: int = 500) -> list[FileAttachmentData]:
-    """The file attachments of the newest `max_messages` messages with attachments in the user's mailbox."""
+def file_attachments(graph: GraphClient, user: str, since: datetime | None = None,
+                     max_messages: int = MAX_MESSAGES) -> list[FileAttachmentData]:
+    """The file attachments of the newest `max_messages` messages with attachments in the user's mailbox (received
+    at or after `since`, an aware datetime, when given)."""
+    wanted = "hasAttachments eq true"
+    if since is not None:
+        wanted += f" and receivedDateTime ge {since.astimezone(UTC).strftime('%Y-%m-%dT%H:%M:%SZ')}"
     params = MessagesRequestBuilder.MessagesRequestBuilderGetQueryParameters(
-        filter="hasAttachments eq true", select=["id", "subject", "receivedDateTime"], top=MESSAGE_PAGE)
+        filter=wanted, select=["id", "subject", "receivedDateTime"], top=MESSAGE_PAGE)
 
     async def work(client: GraphServiceClient) -> list[FileAttachmentData]:
         mailbox = client.users.by_user_id(user)

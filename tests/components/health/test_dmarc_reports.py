@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import base64
 import uuid
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -110,9 +110,11 @@ def test_no_source_claims_nothing() -> None:
 
 
 # -- the rua mailbox through Graph ------------------------------------------------------------------------------------
-def drop(sandbox: SandboxHandle, tenant_id: str, mailbox: str, attachments: list[tuple[str, str, bytes]]) -> None:
+def drop(sandbox: SandboxHandle, tenant_id: str, mailbox: str, attachments: list[tuple[str, str, bytes]],
+         received: str | None = None) -> None:
     resp = sandbox.admin.post(f"/tenants/{tenant_id}/users/{mailbox}/messages", json={
         "subject": "Report domain: x Submitter: google.com", "from": "noreply-dmarc-support@google.com",
+        "receivedDateTime": received,
         "attachments": [{"name": n, "contentType": t, "contentBytes": base64.b64encode(b).decode()}
                         for n, t, b in attachments]})
     assert resp.status_code == 201, resp.text
@@ -139,11 +141,15 @@ def test_reports_from_the_rua_mailbox_with_paging(sandbox: SandboxHandle, rua: t
         data = {"xml": xml, "xml.gz": gz(xml), "zip": zipped(xml)}[suffix]
         drop(sandbox, tenant, address, [(f"google.com!{fleet.domain}!{n}.{suffix}", ctype, data)])
     drop(sandbox, tenant, address, [("invoice.pdf", "application/pdf", b"%PDF-1.4 not a report")])
+    old = report_xml(fleet.domain, [("198.51.100.4", 500, "fail", "fail")], report_id="old", day=YESTERDAY)
+    drop(sandbox, tenant, address, [("old.xml", "text/xml", old)], received="2026-10-01T00:00:00Z")  # not fetched
 
     monkeypatch.setattr("providers.clients.graph.mail.MESSAGE_PAGE", 5)  # 13 messages: three pages
     before = sandbox.request_counts("graph").get("requests", 0)
-    found = file_attachments(GraphClient(sandbox.settings, tenant), address)
+    since = datetime(2026, 11, 18, tzinfo=UTC)
+    found = file_attachments(GraphClient(sandbox.settings, tenant), address, since)
     assert len(found) == 13 and len({a.message_id for a in found}) == 13
+    assert len(file_attachments(GraphClient(sandbox.settings, tenant), address)) == 14
     assert sandbox.request_counts("graph")["requests"] - before >= 3 + 13  # pages, then one attachment list each
 
     spec = spec_for(fleet.domain, dmarc={"policy": "quarantine", "rua": [f"mailto:{address}"]})
