@@ -73,12 +73,12 @@ class _Run:
 def collect(ctx: RunView, signals: DomainSignals) -> None:
     domain = signals.domain
     entry = ctx.inventory.get(domain)
-    tenant_id = entry.get("tenant_id") if isinstance(entry, dict) else None
+    entry = entry if isinstance(entry, dict) else {}
+    tenant_id = entry.get("tenant_id")
     if not isinstance(tenant_id, str) or not tenant_id:
         for check in (*GRAPH_CHECKS, *EXCHANGE_CHECKS):
             signals.add(Finding(domain, SOURCE, check, "unknown", "no tenant in the stack's inventory yet: run up"))
         return
-    assert isinstance(entry, dict)
     emails = [str(m.get("email", "")).lower() for m in entry.get("mailboxes") or [] if isinstance(m, dict)]
     graph, run = GraphClient(ctx.settings, tenant_id), _Run(signals)
     users: dict[str, MailUser] = {}

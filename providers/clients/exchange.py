@@ -211,8 +211,9 @@ class ExchangeClient:
     # -- restricted senders --------------------------------------------------------------------------------------
 
     def blocked_senders(self) -> list[BlockedSender]:
-        """Every mailbox of the tenant on the restricted-senders list (`Get-BlockedSenderAddress`, no parameters:
-        all of them; the cmdlet's fields as CIPP's restricted-users alert reads them)."""
+        """Every mailbox of the tenant on the restricted-senders list: `Get-BlockedSenderAddress` without parameters
+        (learn.microsoft.com, Get-BlockedSenderAddress), which the admin API's InvokeCommand runs as CIPP's
+        restricted-users alert does (`New-ExoRequest -cmdlet 'Get-BlockedSenderAddress'`), reading the same fields."""
         return [
             BlockedSender(address=str(row.get("SenderAddress") or "").lower(), reason=str(row.get("Reason") or ""),
                           created=str(row.get("CreatedDatetime") or ""), temporary=bool(row.get("TemporaryBlock")))
