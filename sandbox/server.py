@@ -21,7 +21,7 @@ from typing import Any
 import uvicorn
 from starlette.applications import Starlette
 
-from sandbox import info
+from sandbox import info, public_names
 from sandbox.admin import create_admin_app
 from sandbox.bind import Bind
 from sandbox.cloudflare.app import create_app as cloudflare_app
@@ -153,6 +153,7 @@ class Sandbox:
         seed_world(world)
         bind = Bind(self.dir / "bind")
         await asyncio.to_thread(bind.start)
+        await asyncio.to_thread(public_names.serve, bind)
         persister = Persister(world, self.dir / WORLD_FILE)
         servers: list[tuple[str, _Server, socket.socket]] = []
         try:

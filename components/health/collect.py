@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from components.health import age, blocklists
+from components.health import dns as dns_records
 from components.health.signals import DomainSignals
 from components.spec import FleetSpec
 from providers.config import Settings
@@ -36,3 +38,4 @@ Collector = Callable[[HealthContext, DomainSignals], None]
 
 # Every collector of a run, in order. Each source adds its own module under components/health/ and one line here.
 COLLECTORS: list[Collector] = []
+COLLECTORS += [dns_records.collect, blocklists.collect, age.collect]  # DNS, blocklists, age
