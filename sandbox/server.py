@@ -153,10 +153,10 @@ class Sandbox:
         seed_world(world)
         bind = Bind(self.dir / "bind")
         await asyncio.to_thread(bind.start)
-        await asyncio.to_thread(public_names.serve, bind)
         persister = Persister(world, self.dir / WORLD_FILE)
         servers: list[tuple[str, _Server, socket.socket]] = []
         try:
+            await asyncio.to_thread(public_names.serve, bind)  # inside: a failure here still stops named
             persister.start()
             doubles = build_doubles(world, bind)
             admin = create_admin_app(world, bind, doubles, lambda: self.info, bind.zones)
