@@ -47,6 +47,11 @@ class Settings:
     poll_timeout_s: float = 600.0
     poll_interval_s: float = 2.0
     purge_deleted_users: bool = False
+    # Recursive resolvers (host:port) for names coldfleet does not serve: SPF includes, DKIM key targets, report
+    # authorisations (dns_resolver) and domain blocklists, which refuse public resolvers (blocklist_resolver,
+    # else dns_resolver). None = the system's resolvers.
+    dns_resolver: str | None = None
+    blocklist_resolver: str | None = None
 
     def __repr__(self) -> str:  # never print secrets
         return "Settings(" + ", ".join(
@@ -81,6 +86,8 @@ CONFIG_KEYS: dict[str, tuple[str, str]] = {
     "pollTimeout": ("poll_timeout_s", "COLDFLEET_POLL_TIMEOUT"),
     "pollInterval": ("poll_interval_s", "COLDFLEET_POLL_INTERVAL"),
     "purgeDeletedUsers": ("purge_deleted_users", "COLDFLEET_PURGE_DELETED_USERS"),
+    "dnsResolver": ("dns_resolver", "COLDFLEET_DNS_RESOLVER"),
+    "blocklistResolver": ("blocklist_resolver", "COLDFLEET_BLOCKLIST_RESOLVER"),
 }
 SETTINGS_FILE_KEY = "settingsFile"
 SETTINGS_FILE_ENV = "COLDFLEET_SETTINGS_FILE"

@@ -18,7 +18,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from sandbox import counters, faults
+from sandbox import counters, faults, public_names
+from sandbox.bind import DnsError
 from sandbox.exchange import restricted
 from sandbox.graph import mail
 from sandbox.graph.app_roles import seed, set_roles
@@ -167,6 +168,22 @@ class Admin:
         return JSONResponse({"name": name.rstrip(".").lower(), "nameservers": self.dns.nameservers()},
                             status_code=201)
 
+    async def public_name(self, request: Request) -> Response:
+        """Change a public stand-in (sandbox.public_names): {"name", "type", "values": [] deletes}."""
+        data = await request.json()
+        shape = isinstance(data, dict) and isinstance(data.get("name"), str) and isinstance(data.get("type"), str)
+        if not shape or not isinstance(data.get("values", []), list):
+            return _error(400, "body must be {'name': <owner>, 'type': <rdtype>, 'values': [...]}")
+        try:
+            zone = await run_in_threadpool(public_names.set_record, self.dns, data["name"], data["type"].upper(),
+                                           [str(v) for v in data.get("values", [])])
+        except public_names.PublicNameError as error:
+            return _error(400, str(error))
+        except DnsError as error:
+            return _error(409, str(error))
+        return JSONResponse({"zone": zone, "name": data["name"], "type": data["type"].upper(),
+                             "values": data.get("values", [])})
+
 
 def create_admin_app(world: World, dns: Dns, doubles: dict[str, Starlette], info: Callable[[], dict[str, Any]],
                      zones: Callable[[], list[str]] | None = None) -> Starlette:
@@ -180,6 +197,7 @@ def create_admin_app(world: World, dns: Dns, doubles: dict[str, Starlette], info
         Route("/requests/reset", admin.reset_requests, methods=["POST"]),
         Route("/settings", admin.settings, methods=["POST"]),
         Route("/zones", admin.add_zone, methods=["POST"]),
+        Route("/public-names", admin.public_name, methods=["POST"]),
         Route("/tenants/{tenant_id}/app-roles", admin.app_roles, methods=["POST"]),
         Route("/tenants/{tenant_id}/restricted-senders", restricted.admin_endpoint(world), methods=["POST"]),
         Route("/tenants/{tenant_id}/users/{user}/messages", mail.admin_endpoint(world), methods=["POST"]),

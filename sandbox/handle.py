@@ -165,6 +165,15 @@ class SandboxHandle:
     def add_zone(self, name: str) -> dict[str, Any]:
         return self._post("/zones", {"name": name})
 
+    def set_public_name(self, name: str, rdtype: str, values: list[str]) -> dict[str, Any]:
+        """Replace (or with [] delete) an RRset of the public stand-ins (sandbox.public_names): a DKIM key, a canary."""
+        return self._post("/public-names", {"name": name, "type": rdtype, "values": values})
+
+    def set_blocklisted(self, zone: str, domain: str, answer: str | None) -> dict[str, Any]:
+        """List `domain` on blocklist `zone` with A `answer` (a listing or an error code); None unlists it."""
+        name = f"{domain.rstrip('.').lower()}.{zone}"
+        return self.set_public_name(name, "A", [answer] if answer else [])
+
     def set_mailbox_delay(self, seconds: float) -> dict[str, Any]:
         return self._post("/settings", {"mailbox_provisioning_delay_s": seconds})
 

@@ -67,6 +67,9 @@ def settings_document(info: dict[str, Any]) -> dict[str, Any]:
         "tsigSecret": dns["tsig_secret"],
         "tsigAlgorithm": dns["tsig_algorithm"],
         "authoritativeServer": server,
+        # The one BIND also serves the public names (sandbox.public_names): it stands in for a recursive resolver.
+        "dnsResolver": server,
+        "blocklistResolver": server,
         **SANDBOX_TUNING,
     }
 

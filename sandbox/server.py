@@ -21,7 +21,7 @@ from typing import Any
 import uvicorn
 from starlette.applications import Starlette
 
-from sandbox import info
+from sandbox import info, public_names
 from sandbox.admin import create_admin_app
 from sandbox.bind import Bind
 from sandbox.cloudflare.app import create_app as cloudflare_app
@@ -156,6 +156,7 @@ class Sandbox:
         persister = Persister(world, self.dir / WORLD_FILE)
         servers: list[tuple[str, _Server, socket.socket]] = []
         try:
+            await asyncio.to_thread(public_names.serve, bind)  # inside: a failure here still stops named
             persister.start()
             doubles = build_doubles(world, bind)
             admin = create_admin_app(world, bind, doubles, lambda: self.info, bind.zones)

@@ -8,33 +8,17 @@ did not like: a source that cannot answer is a Finding with level `unknown`. Col
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from datetime import date
-from typing import Any
+from collections.abc import Callable
 
-from components.health import dmarc_reports, microsoft
+from components.health import age, blocklists, dmarc_reports, microsoft
+from components.health import dns as dns_records
+from components.health.context import HealthContext as HealthContext  # the face collectors' callers name
 from components.health.signals import DomainSignals
-from components.spec import FleetSpec
-from providers.config import Settings
-
-
-@dataclass(frozen=True)
-class HealthContext:
-    """What every collector may read: the stack's spec, its settings (endpoints and credentials, never printed),
-    the stack's `inventory` output ({} before the first `up`), today's date, and health options from stack config
-    (`coldfleet:health.*` keys without the prefix, e.g. `blocklists`, `dmarcReportsDir`)."""
-
-    stack: str
-    spec: FleetSpec
-    settings: Settings
-    inventory: Mapping[str, Any]
-    today: date
-    options: Mapping[str, str] = field(default_factory=dict)
 
 
 Collector = Callable[[HealthContext, DomainSignals], None]
 
 # Every collector of a run, in order. Each source adds its own module under components/health/ and one line here.
 COLLECTORS: list[Collector] = []
+COLLECTORS += [dns_records.collect, blocklists.collect, age.collect]  # DNS, blocklists, age
 COLLECTORS += [microsoft.collect, dmarc_reports.collect]

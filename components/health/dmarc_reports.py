@@ -38,7 +38,7 @@ from dmarc_report.parser import DMARCParser
 from dmarc_report.schema import DMARCResult, Report
 
 from components.health.signals import DomainSignals, Finding, Level
-from components.health.view import RunView
+from components.health.context import HealthContext
 from providers.clients.errors import ClientError
 from providers.clients.graph import GraphClient
 from providers.clients.graph.mail import file_attachments
@@ -107,7 +107,7 @@ def _directory_blobs(directory: Path) -> list[tuple[str, bytes]]:
             if p.is_file() and p.name.lower().endswith(SUFFIXES)]
 
 
-def rua_mailboxes(ctx: RunView) -> dict[str, str]:
+def rua_mailboxes(ctx: HealthContext) -> dict[str, str]:
     """Each `rua` address of the spec's DMARC policies that lives on a domain of this stack → its tenant id."""
     out: dict[str, str] = {}
     for d in ctx.spec.live_domains():
@@ -120,7 +120,7 @@ def rua_mailboxes(ctx: RunView) -> dict[str, str]:
     return out
 
 
-def read(ctx: RunView) -> Reading:
+def read(ctx: HealthContext) -> Reading:
     """Every configured source, parsed and counted (never raises for a source that cannot answer)."""
     blobs: list[tuple[str, bytes]] = []
     failures: dict[str, str] = {}
@@ -154,17 +154,17 @@ def _window_days(options: Any) -> int:
 
 
 # One health run reads the reports once for all its domains (the same mailbox serves them all).
-_last: tuple[RunView, Reading] | None = None
+_last: tuple[HealthContext, Reading] | None = None
 
 
-def _reading(ctx: RunView) -> Reading:
+def _reading(ctx: HealthContext) -> Reading:
     global _last
     if _last is None or _last[0] is not ctx:
         _last = (ctx, read(ctx))
     return _last[1]
 
 
-def collect(ctx: RunView, signals: DomainSignals) -> None:
+def collect(ctx: HealthContext, signals: DomainSignals) -> None:
     reading = _reading(ctx)
     if not reading.sources:
         return  # no rua mailbox of ours and no directory: nothing to read, nothing claimed

@@ -28,7 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from components.health.signals import DomainSignals, Finding, Level
-from components.health.view import RunView
+from components.health.context import HealthContext
 from components.ramp import domain_daily_limit
 from components.spec.limits import terrl
 from providers.clients.errors import ClientError
@@ -70,7 +70,7 @@ class _Run:
                 self.add(check, "unknown", self.failed[source])
 
 
-def collect(ctx: RunView, signals: DomainSignals) -> None:
+def collect(ctx: HealthContext, signals: DomainSignals) -> None:
     domain = signals.domain
     entry = ctx.inventory.get(domain)
     entry = entry if isinstance(entry, dict) else {}
@@ -140,7 +140,7 @@ def _mailboxes(run: _Run, graph: GraphClient, emails: list[str], found: dict[str
             run.add("custom-domain-address", "ok", mailbox=email)
 
 
-def _consent(run: _Run, ctx: RunView, graph: GraphClient) -> None:
+def _consent(run: _Run, ctx: HealthContext, graph: GraphClient) -> None:
     app = ctx.spec.defaults.sequencer_app_id
     if ctx.spec.defaults.sending != "oauth" or not app:
         return  # nothing to hold: the password path, or no sequencer app declared
@@ -152,7 +152,7 @@ def _consent(run: _Run, ctx: RunView, graph: GraphClient) -> None:
         run.add("sequencer-consent", "ok")
 
 
-def planned_today(ctx: RunView, tenant_id: str) -> int:
+def planned_today(ctx: HealthContext, tenant_id: str) -> int:
     """External recipients the ramp plans today for every active domain of the spec living in `tenant_id`."""
     total = 0
     for d in ctx.spec.live_domains():
@@ -162,7 +162,7 @@ def planned_today(ctx: RunView, tenant_id: str) -> int:
     return total
 
 
-def _terrl(run: _Run, ctx: RunView, graph: GraphClient, tenant_id: str) -> None:
+def _terrl(run: _Run, ctx: HealthContext, graph: GraphClient, tenant_id: str) -> None:
     licences = sum(sku.enabled for sku in graph.subscribed_skus())
     trial, headroom = ctx.spec.tenant.trial, ctx.spec.tenant.outbound_headroom
     limit = terrl(licences, trial)

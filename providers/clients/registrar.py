@@ -38,6 +38,7 @@ class Registration:
     nameservers: tuple[str, ...]
     expire_date: str | None
     autorenew: bool
+    create_date: str | None = None  # RFC 3339, when the registrar gives it (Name.com's createDate)
 
 
 class Registrar(Protocol):
@@ -60,7 +61,8 @@ def _domain(name: str) -> str:
 def _registration(body: dict[str, Any]) -> Registration:
     return Registration(domain=_domain(body.get("domainName", "")),
                         nameservers=tuple(n.rstrip(".").lower() for n in body.get("nameservers") or ()),
-                        expire_date=body.get("expireDate"), autorenew=bool(body.get("autorenewEnabled", False)))
+                        expire_date=body.get("expireDate"), autorenew=bool(body.get("autorenewEnabled", False)),
+                        create_date=body.get("createDate"))
 
 
 def _fault(body: object) -> http.Fault:

@@ -38,8 +38,8 @@ def test_register_get_and_idempotent_retry(registrar: NameComRegistrar, sandbox:
     key = secrets.token_hex(8)
     reg = registrar.register(name, price=12.99, nameservers=["NS1.Example.NET."], idempotency_key=key)
     assert reg == Registration(domain=name.lower(), nameservers=("ns1.example.net",), expire_date=reg.expire_date,
-                               autorenew=False)
-    assert reg.expire_date
+                               autorenew=False, create_date=reg.create_date)
+    assert reg.expire_date and reg.create_date
     assert registrar.register(name, price=12.99, nameservers=["ns1.example.net"], idempotency_key=key) == reg
     assert registrar.get(name) == reg
     assert registrar.get(unique()) is None
