@@ -15,7 +15,6 @@ from components.health import dns as dns_records
 from components.health.context import HealthContext as HealthContext  # the face collectors' callers name
 from components.health.signals import DomainSignals
 
-
 Collector = Callable[[HealthContext, DomainSignals], None]
 
 # Every collector of a run, in order. Each source adds its own module under components/health/ and one line here.

@@ -37,8 +37,8 @@ from dmarc_report.exceptions import DMARCParseError
 from dmarc_report.parser import DMARCParser
 from dmarc_report.schema import DMARCResult, Report
 
-from components.health.signals import DomainSignals, Finding, Level
 from components.health.context import HealthContext
+from components.health.signals import DomainSignals, Finding, Level
 from providers.clients.errors import ClientError
 from providers.clients.graph import GraphClient
 from providers.clients.graph.mail import file_attachments

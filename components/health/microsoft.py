@@ -27,8 +27,8 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from components.health.signals import DomainSignals, Finding, Level
 from components.health.context import HealthContext
+from components.health.signals import DomainSignals, Finding, Level
 from components.ramp import domain_daily_limit
 from components.spec.limits import terrl
 from providers.clients.errors import ClientError
