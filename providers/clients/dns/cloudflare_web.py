@@ -57,6 +57,14 @@ def _sendable(rule: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in rule.items() if k not in READ_ONLY and v is not None}
 
 
+def _as_dict(result: object) -> dict[str, Any]:
+    """The SDK types the answer `Union[Ruleset, Optional[object]]` and, in 5.9, hands back the plain dict."""
+    if isinstance(result, dict):
+        return result
+    to_dict = getattr(result, "to_dict", None)
+    return dict(to_dict(mode="json")) if callable(to_dict) else {}
+
+
 def same_rule(found: dict[str, Any], wanted: dict[str, Any]) -> bool:
     """Whether a rule as read is `wanted` (the fields we send; the server adds id, version, logging...)."""
     return all(found.get(k) == v for k, v in wanted.items())
@@ -122,7 +130,7 @@ class CloudflareWeb(CloudflareDns):
                                  PHASE, zone_id=info.zone_id)
         except NotFound:
             return []
-        rules = ruleset.to_dict(mode="json").get("rules")
+        rules = _as_dict(ruleset).get("rules")
         return [dict(r) for r in rules if isinstance(r, dict)] if isinstance(rules, list) else []
 
     def our_rule(self, zone: str) -> dict[str, Any] | None:
