@@ -6,7 +6,7 @@ from __future__ import annotations
 import secrets
 import ssl
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, Final
 
 import cloudflare
 import httpx
@@ -16,10 +16,10 @@ from cloudflare import Cloudflare, DefaultHttpxClient
 from sandbox.handle import SandboxHandle
 from tests.sandbox.cf_schema import check
 
-PHASE = "http_request_dynamic_redirect"
+PHASE: Final = "http_request_dynamic_redirect"
 
 
-def redirect(target: str, ref: str = "fwd", **over: Any) -> dict[str, Any]:
+def redirect(target: str, ref: str = "fwd", **over: Any) -> Any:
     rule: dict[str, Any] = {
         "ref": ref, "expression": '(http.host eq "a.com")', "action": "redirect", "description": "forward",
         "action_parameters": {"from_value": {"target_url": {"expression": f'concat("https://{target}", '
@@ -52,6 +52,7 @@ def http(sandbox: SandboxHandle) -> Iterator[httpx.Client]:
 def zone_id(cf: Cloudflare, sandbox: SandboxHandle) -> str:
     zone = cf.zones.create(account={"id": sandbox.credentials["cloudflare_account_id"]},
                            name=f"rs-{secrets.token_hex(4)}.com", type="full")
+    assert zone is not None
     return str(zone.id)
 
 
@@ -72,7 +73,7 @@ def as_dict(result: object) -> dict[str, Any]:
 
 
 def test_put_creates_then_versions_the_entrypoint(cf: Cloudflare, zone_id: str) -> None:
-    first = as_dict(cf.rulesets.phases.update(PHASE, zone_id=zone_id, rules=[redirect("brand.com")]))  # type: ignore[list-item]
+    first = as_dict(cf.rulesets.phases.update(PHASE, zone_id=zone_id, rules=[redirect("brand.com")]))
     assert (first["phase"], first["kind"], first["version"], first["name"]) == (PHASE, "zone", "1", "default")
     [rule] = first["rules"]
     assert (rule["ref"], rule["action"], rule["enabled"], rule["version"]) == ("fwd", "redirect", True, "1")
@@ -82,7 +83,7 @@ def test_put_creates_then_versions_the_entrypoint(cf: Cloudflare, zone_id: str) 
     assert params == {"target_url": {"expression": 'concat("https://brand.com", http.request.uri.path)'},
                       "status_code": 301, "preserve_query_string": True}
     # The same rule id with another target: a new ruleset version, the rule's id kept and its version bumped.
-    second = as_dict(cf.rulesets.phases.update(PHASE, zone_id=zone_id,  # type: ignore[list-item]
+    second = as_dict(cf.rulesets.phases.update(PHASE, zone_id=zone_id,
                                                rules=[redirect("other.com", id=rule["id"]),
                                                       redirect("x.com", ref="two")]))
     assert second["version"] == "2" and second["id"] == first["id"]
