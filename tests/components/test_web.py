@@ -1,4 +1,4 @@
-"""Forwarding and tracking in the spec and the fleet: errors naming the field, defaults, overrides, and what registers."""
+"""Forwarding and tracking in the spec and the fleet: errors naming the field, overrides, and what registers."""
 
 from __future__ import annotations
 
