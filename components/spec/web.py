@@ -1,10 +1,12 @@
 """The fleet spec's forwarding and tracking fields: where a sending domain's web traffic goes, and the hostname its
 open and click tracking runs on.
 
-Tracking hosts, as the sequencers document their custom tracking domain: Instantly, a CNAME to `prox.itrackly.com`
-(help.instantly.ai/en/articles/6984188-custom-tracking-domain, proxy off at Cloudflare); Smartlead, a CNAME to
-`open.sleadtrack.com` (Smartlead's help centre, "Custom tracking domain"; the value public setups publish). A csv
-export has no sequencer to point at, so `target` is required there; `target` overrides either host.
+Tracking hosts of the sequencers' custom tracking domains: Instantly, a CNAME to `prox.itrackly.com`, proxy off at
+Cloudflare (Instantly's help article "Custom tracking domain", help.instantly.ai/en/articles/6984188, which its API
+docs link; the value every public Instantly setup publishes, e.g. host `inst`); Smartlead, a CNAME to
+`open.sleadtrack.com` (the value public Smartlead setups publish, e.g. host `emailtracking`; Smartlead's own page
+was not in reach to confirm it). Either can change: `target` overrides it, and a csv export, with no sequencer to
+point at, requires it.
 """
 
 from __future__ import annotations

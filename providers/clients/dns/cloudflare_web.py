@@ -2,16 +2,16 @@
 
 Cloudflare redirects a hostname only when it sees the traffic, so the names must be proxied; a name with no origin
 gets an A record to 192.0.2.1 (TEST-NET-1: an address that only exists so the proxy has something to sit in front
-of), as Cloudflare's "redirect one domain to another" example does
-(developers.cloudflare.com/rules/url-forwarding/examples/redirect-all-different-domain/, /dns/proxy-status/). A proxied
-name answers Cloudflare's own anycast addresses, never the placeholder, so the wait after a write only asks that
-the name answers at all.
+of; the "dummy proxied A record" of Cloudflare's community answers, and the proxied example record of
+developers.cloudflare.com/dns/proxy-status/). A proxied name answers Cloudflare's own anycast addresses, never the
+placeholder, so the wait after a write only asks that the name answers at all.
 
-The redirect is a rule of the zone's `http_request_dynamic_redirect` phase entrypoint ruleset (Rulesets API,
-`GET`/`PUT /zones/{zone_id}/rulesets/phases/{phase}/entrypoint`, in cloudflare-openapi-zones-dns-rulesets.json;
-developers.cloudflare.com/rules/url-forwarding/single-redirects/create-api/). A zone that never had one answers 404
-with code 10003. `PUT` replaces the whole ruleset, so every rule that is not ours goes back as read (without its
-read-only fields); ours is the one with `ref` RULE_REF, and no other rule is ever changed.
+The redirect is a Single Redirect (developers.cloudflare.com/rules/url-forwarding/single-redirects/): a rule of the
+zone's `http_request_dynamic_redirect` phase entrypoint ruleset (Rulesets API,
+`GET`/`PUT /zones/{zone_id}/rulesets/phases/{phase}/entrypoint`, in cloudflare-openapi-zones-dns-rulesets.json). A
+zone that never had one answers 404 with code 10003. `PUT` replaces the whole ruleset, so every rule that is not ours
+goes back as read (without its read-only fields); ours is the one with `ref` RULE_REF, and no other rule is changed.
+SDK 5.9 parses `get` into a model but types `update` `Union[Ruleset, Optional[object]]` and hands back a dict.
 """
 
 from __future__ import annotations
