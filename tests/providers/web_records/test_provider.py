@@ -230,3 +230,20 @@ def test_rfc2136_delete_without_recorded_outputs(sandbox: SandboxHandle, provide
     provider.create(props(domain, "rfc2136"))
     provider.delete(domain, props(domain, "rfc2136"))
     assert live(sandbox, domain, "A") == [] and live(sandbox, f"track.{domain}", "CNAME") == []
+
+
+def test_cloudflare_drift_is_read_and_repaired(sandbox: SandboxHandle, provider: WebRecordsProvider,
+                                               cf: Cloudflare) -> None:
+    domain = zone(sandbox, "cloudflare")
+    outs = out_of(provider.create(props(domain, "cloudflare")))
+    zid = zone_id(cf, domain)
+    [www] = [r for r in cf_records(cf, domain, f"www.{domain}") if r.type == "A"]
+    cf.dns.records.edit(www.id, zone_id=zid, type="A", name=f"www.{domain}", proxied=False, ttl=300)
+    cf.rulesets.phases.update(PHASE, zone_id=zid, rules=[])  # someone emptied the phase
+    read = out_of(provider.read(domain, outs))
+    assert sorted((d["name"], d["type"]) for d in read["drift"]) == [(domain, "redirect"), (f"www.{domain}", "A")]
+    assert provider.diff(domain, read, props(domain, "cloudflare")).changes
+    fixed = out_of(provider.update(domain, read, props(domain, "cloudflare")))
+    assert fixed["drift"] == [] and out_of(provider.read(domain, fixed))["drift"] == []
+    [www] = [r for r in cf_records(cf, domain, f"www.{domain}") if r.type == "A"]
+    assert www.proxied is True and [r["ref"] for r in rules(cf, domain)] == ["coldfleet_forwarding"]
