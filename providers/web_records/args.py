@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from providers.types import DomainName
 
 LABEL = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")  # one hostname label (RFC 1123)
+TAKEN = {"www": "forwarding", "autodiscover": "AuthRecords (Outlook's autodiscover CNAME)"}
 
 
 def check_label(value: str) -> str:
@@ -18,8 +19,8 @@ def check_label(value: str) -> str:
     label = value.strip().lower()
     if not LABEL.match(label):
         raise ValueError(f"{value!r} is not a hostname label (letters, digits and inner '-', at most 63 characters)")
-    if label == "www":
-        raise ValueError("'www' belongs to forwarding; pick another label")
+    if label in TAKEN:
+        raise ValueError(f"{label!r} belongs to {TAKEN[label]}; pick another label")
     return label
 
 
