@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from pulumi.automation import events
 
-DOMAIN_TYPES = {"SendingDomain", "M365Tenant", "AuthRecords", "DomainMailboxes"}
+DOMAIN_TYPES = {"SendingDomain", "M365Tenant", "AuthRecords", "DomainMailboxes", "WebRecords"}
 VERBS = {
     events.OpType.CREATE: "create",
     events.OpType.CREATE_REPLACEMENT: "replace",
@@ -89,7 +89,7 @@ class EventCollector:
             records = "; ".join(
                 f"{kind} {verb}" + (f" ({', '.join(keys)})" if keys else "")
                 for kind, verb, keys in changes.domain
-                if kind == "AuthRecords" or verb == "update"
+                if kind in ("AuthRecords", "WebRecords") or verb == "update"
             ) or "—"
             lines.append(f"| `{domain}` | {state} | {boxes} | {records} |")
         lines.append("")

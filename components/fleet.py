@@ -2,7 +2,8 @@
 
 Children per active or retiring domain, all parented to the fleet:
   SendingDomain(domain) → M365Tenant(domain) → AuthRecords(domain) → Mailbox("<domain>/<local part>") × n
-  → DomainMailboxes(domain) (when n > 0: waits for the n mailboxes at once and finishes them; see its provider).
+  → DomainMailboxes(domain) (when n > 0: waits for the n mailboxes at once and finishes them; see its provider);
+  SendingDomain(domain) → WebRecords(domain) (forwarding and tracking, when either is on: components/web.py).
 Retired or removed domains register nothing, so the engine deletes their children (registrations and zones stay:
 SendingDomain only drops them when told to). Spares register nothing until they are moved into `domains`.
 `components.guardrails` runs before anything is registered; this module only translates the spec into inputs.
@@ -23,6 +24,7 @@ from components.guardrails import ALLOW_MASS_DELETE, GuardrailError, check_guard
 from components.naming import MailboxPlan, domain_prefix
 from components.ramp import domain_daily_limit
 from components.spec import LEGAL_NOTICE, DomainSpec, FleetSpec
+from components.web import web_records
 from providers.auth_records import AuthRecords
 from providers.domain_mailboxes import DomainMailboxes
 from providers.m365_tenant import M365Tenant
@@ -121,6 +123,7 @@ class ColdEmailFleet(pulumi.ComponentResource):
             dmarc=spec.dmarc_for(domain).model_dump(by_alias=True, exclude_none=True),  # no `sp` key when unset
             opts=pulumi.ResourceOptions(parent=self, depends_on=[sending]),  # records need the zone
         )
+        web_records(spec, domain, pulumi.ResourceOptions(parent=self, depends_on=[sending]))  # components/web.py
         accounts: list[pulumi.Input[Account]] = []
         emails: list[str] = []
         finishing: list[pulumi.Input[dict[str, Any]]] = []

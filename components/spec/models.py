@@ -14,6 +14,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from components.naming import MailboxPlan, local_parts, name_problem
+from components.spec.web import TRACKING_HOSTS, RedirectSpec, TrackingSpec
 from providers.types import MAX_MAILBOXES_PER_TENANT, Address, Contact, Dmarc, DomainName, Guid, Residency
 
 
@@ -38,6 +39,7 @@ class TenantSpec(_Model):
 
 class DnsSpec(_Model):
     backend: Literal["cloudflare", "rfc2136"]
+    redirect: RedirectSpec | None = None  # rfc2136: where forwarded web traffic goes (components.spec.web)
 
 
 class RampSpec(_Model):
@@ -80,6 +82,8 @@ class Defaults(_Model):
     time_zone: str = Field(default="UTC", min_length=1)
     language: str = Field(default="en-US", pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,4})?$")
     warmup: WarmupSpec = Field(default_factory=WarmupSpec)
+    forwarding: bool = True  # web traffic of every sending domain redirects to primary_domain
+    tracking: TrackingSpec | None = None  # a custom tracking domain per sending domain (components.spec.web)
 
 
 class Persona(_Model):
@@ -106,6 +110,8 @@ class DomainSpec(_Model):
     ramp: RampSpec | None = None  # replaces defaults.ramp as a whole
     tenant_id: Guid | None = None  # existing mode: overrides tenant.tenant_id
     since: date | None = None  # the day it went active: day zero of its ramp
+    forwarding: bool | None = None  # overrides defaults.forwarding
+    tracking: TrackingSpec | None = None  # replaces defaults.tracking as a whole
 
 
 class FleetSpec(_Model):
@@ -148,6 +154,17 @@ class FleetSpec(_Model):
 
     def tenant_id_for(self, domain: DomainSpec) -> str | None:
         return domain.tenant_id or self.tenant.tenant_id
+
+    def forwarding_for(self, domain: DomainSpec) -> bool:
+        return domain.forwarding if domain.forwarding is not None else self.defaults.forwarding
+
+    def tracking_for(self, domain: DomainSpec) -> tuple[str, str] | None:
+        """(label, target) of the domain's tracking CNAME; None when off or when no target is known."""
+        tracking = domain.tracking or self.defaults.tracking
+        if tracking is None or not tracking.enabled:
+            return None
+        target = tracking.target or TRACKING_HOSTS.get(self.defaults.sequencer)
+        return (tracking.label, target) if target else None
 
     def live_domains(self) -> list[DomainSpec]:
         """Domains that keep resources (active and retiring), sorted by name so list order never matters."""

@@ -27,6 +27,7 @@ def cross_field_errors(spec: FleetSpec) -> Iterator[tuple[str, str]]:
     yield from _tenant_id_errors(spec)
     yield from _tenant_size_errors(spec)
     yield from limit_errors(spec)
+    yield from _web_errors(spec)
 
 
 def _domain_name_errors(spec: FleetSpec) -> Iterator[tuple[str, str]]:
@@ -92,3 +93,20 @@ def _tenant_size_errors(spec: FleetSpec) -> Iterator[tuple[str, str]]:
                 yield f"domains[{i}].mailboxes", (
                     f"{total} mailboxes in one tenant ({where}); at most {MAX_MAILBOXES_PER_TENANT}"
                 )
+
+
+def _web_errors(spec: FleetSpec) -> Iterator[tuple[str, str]]:
+    """Forwarding over RFC 2136 needs a redirect host; tracking needs a host to point at (components.spec.web)."""
+    live = [(i, d) for i, d in enumerate(spec.domains) if d.status != "retired"]
+    forwarding = [i for i, d in live if spec.forwarding_for(d)]
+    if spec.dns.backend == "rfc2136" and forwarding and spec.dns.redirect is None:
+        yield "dns.redirect", ("required while forwarding is on (defaults.forwarding, domains[].forwarding): the "
+                               "rfc2136 backend has no redirect rules, so name a host that answers with the redirect, "
+                               "or set defaults.forwarding: false")
+    if spec.dns.backend != "rfc2136" and spec.dns.redirect is not None:
+        yield "dns.redirect", "only applies to the rfc2136 backend (Cloudflare redirects with a rule of its own)"
+    trackings = [("defaults.tracking", spec.defaults.tracking)]
+    trackings += [(f"domains[{i}].tracking", d.tracking) for i, d in live if d.tracking]
+    for path, tracking in trackings:
+        if tracking and tracking.enabled and tracking.target is None and spec.defaults.sequencer == "csv":
+            yield f"{path}.target", "required with sequencer csv (no sequencer whose tracking host to point at)"

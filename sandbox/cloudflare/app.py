@@ -11,7 +11,7 @@ from starlette.responses import Response
 from starlette.routing import Mount, Route
 
 from sandbox import faults
-from sandbox.cloudflare import errors, handlers
+from sandbox.cloudflare import errors, handlers, rulesets
 from sandbox.cloudflare.backend import CloudflareBackend, state_view
 from sandbox.world import Dns, World
 
@@ -41,6 +41,7 @@ def create_app(world: World, dns: Dns) -> Starlette:
         return endpoint
 
     records = "/zones/{zone_id}/dns_records"
+    entrypoint = "/zones/{zone_id}/rulesets/phases/{ruleset_phase}/entrypoint"
     routes = [
         Route("/zones", wrap(handlers.list_zones), methods=["GET"]),
         Route("/zones", wrap(handlers.create_zone), methods=["POST"]),
@@ -52,6 +53,8 @@ def create_app(world: World, dns: Dns) -> Starlette:
         Route(records + "/{record_id}", wrap(handlers.get_record), methods=["GET"]),
         Route(records + "/{record_id}", wrap(handlers.update_record), methods=["PUT", "PATCH"]),
         Route(records + "/{record_id}", wrap(handlers.delete_record), methods=["DELETE"]),
+        Route(entrypoint, wrap(rulesets.get_entrypoint_handler), methods=["GET"]),
+        Route(entrypoint, wrap(rulesets.put_entrypoint_handler), methods=["PUT"]),
     ]
 
     async def no_route(request: Request, exc: Exception) -> Response:

@@ -109,7 +109,8 @@ def test_children_are_named_by_domain_and_local_part(raw: dict[str, Any]) -> Non
     }
     # Every child is parented to the fleet (the parent's type is in the child's URN).
     children = [u.split("::")[2] for u in run.urns if "dynamic/coldfleet:" in u]
-    assert len(children) == 2 * 4 + 3 * 2  # per domain: SendingDomain, M365Tenant, AuthRecords, DomainMailboxes
+    # per domain: SendingDomain, M365Tenant, AuthRecords, DomainMailboxes, WebRecords (forwarding is on by default)
+    assert len(children) == 2 * 5 + 3 * 2
     assert set(run.of("DomainMailboxes")) == {"getacme.com", "tryacme.io"}
     assert all(t.startswith(f"{FLEET}$pulumi-python:dynamic/coldfleet:") for t in children)  # mocks keep one level
 
@@ -150,15 +151,17 @@ def test_inputs_pass_each_providers_check(raw: dict[str, Any]) -> None:
     from providers.m365_tenant import M365TenantProvider
     from providers.mailbox import MailboxProvider
     from providers.sending_domain import SendingDomainProvider
+    from providers.web_records import WebRecordsProvider
 
     providers: dict[str, pulumi.dynamic.ResourceProvider] = {
         "SendingDomain": SendingDomainProvider(), "M365Tenant": M365TenantProvider(),
         "AuthRecords": AuthRecordsProvider(), "Mailbox": MailboxProvider(),
-        "DomainMailboxes": DomainMailboxesProvider(),
+        "DomainMailboxes": DomainMailboxesProvider(), "WebRecords": WebRecordsProvider(),
     }
     variants: list[dict[str, Any]] = [
         {"defaults": {"sending": "oauth"}},
-        {"defaults": {"sending": "password", "licence": "business_basic"}, "dns": {"backend": "rfc2136"},
+        {"defaults": {"sending": "password", "licence": "business_basic"},
+         "dns": {"backend": "rfc2136", "redirect": {"host": "redirect.acme-web.net", "ipv4": "203.0.113.7"}},
          "registrar": "byo", "tenant": {"mode": "existing", "tenant_id": "11111111-2222-4333-8444-555555555555"}},
     ]
     for variant in variants:

@@ -43,6 +43,7 @@ defaults:
   mailboxes: 2
   dmarc: {policy: none, rua: mailto:d@acme.com}
   ramp: {start: 5, step: 1, max: 20}
+  forwarding: false
 personas: [{first: Ann, last: Lee}]
 domains:
   - {name: getacme.com, status: active, since: 2026-01-01}

@@ -291,6 +291,7 @@ def assert_converged(sandbox: Any, project: Path, domain: str, orders_before: in
 
     # DNS: every record the stack published is at BIND once, and the zone holds nothing else.
     records = resources[("AuthRecords", domain)]["outputs"]["records"]
+    records = records + list(resources.get(("WebRecords", domain), {}).get("outputs", {}).get("records") or [])
     for rec in records:
         live = sandbox.dns_query(rec["name"], rec["type"])
         assert len(live) == len(set(live)), f"duplicate values at {rec['name']} {rec['type']}: {live}"

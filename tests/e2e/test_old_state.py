@@ -4,7 +4,7 @@ The engine stores each dynamic resource's provider pickled by reference (`provid
 `fixtures/old_layout_state.json` was exported from a stack `up`-ed with the flat modules (the commit is in
 `fixtures/old_layout_stack.yaml`); the stored providers must unpickle under their old paths, and imported into a
 fresh stack the state must preview with no changes to its resources (diff compares inputs without calling any API;
-the one create is the DomainMailboxes the current layout adds per domain).
+the creates are the DomainMailboxes and the WebRecords the current layout adds per domain).
 
 Destroy: the SendingDomain and AuthRecords of that state are destroyed by their stored (old-path) providers with the
 new code, and delete tolerates what is gone (this sandbox never held the old zone or tenant). The Mailbox and
@@ -133,12 +133,14 @@ def test_old_state_previews_with_no_changes(sandbox: Any, old_stack: auto.Stack)
     before = sandbox.admin_state()["requests"]
     result = old_stack.preview(on_event=on_event)
     # The state's five resources are unchanged; the upgrade adds the domain's DomainMailboxes (the one wait for its
-    # mailboxes, which the old layout did not have), whose first `up` only reads back the finished mailboxes.
-    old = {urn: op for urn, op in ops.items() if ":DomainMailboxes::" not in urn}
+    # mailboxes, which the old layout did not have), whose first `up` only reads back the finished mailboxes, and its
+    # WebRecords (forwarding is on by default), a resource of its own so no existing input changes.
+    new = (":DomainMailboxes::", ":WebRecords::")
+    old = {urn: op for urn, op in ops.items() if not any(kind in urn for kind in new)}
     assert len(old) == 5 and set(old.values()) == {"same"}, ops
-    assert sorted(op for urn, op in ops.items() if urn not in old) == ["create"], ops
+    assert sorted(op for urn, op in ops.items() if urn not in old) == ["create", "create"], ops
     summary = {getattr(op, "value", op): n for op, n in result.change_summary.items()}
-    assert set(summary) == {"same", "create"} and summary["create"] == 1, ops
+    assert set(summary) == {"same", "create"} and summary["create"] == 2, ops
     assert sandbox.admin_state()["requests"] == before  # the diff asked no API
 
 

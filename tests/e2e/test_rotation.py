@@ -31,7 +31,7 @@ from providers.clients.registrar import registrar_for
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 A, B, C, D = "alpha-outreach.com", "bravo-outreach.com", "charlie-outreach.com", "delta-outreach.com"
-DOMAIN_TYPES = ("SendingDomain", "M365Tenant", "AuthRecords", "DomainMailboxes")  # one of each per domain
+DOMAIN_TYPES = ("SendingDomain", "M365Tenant", "AuthRecords", "DomainMailboxes", "WebRecords")  # one each per domain
 # Shared between the ordered tests of this module (inventory snapshots by step).
 STATE: dict[str, Any] = {}
 
@@ -190,11 +190,11 @@ def test_3_rotation_creates_only_the_new_domain(sandbox: Any, project: Path) -> 
     assert world_snapshot(sandbox) == before  # neither preview wrote anything
     assert sandbox.admin_state()["requests"] == counts_before
     assert f"| `{D}` | added | 2 created |" in markdown
-    assert "AuthRecords create" in markdown
+    assert "AuthRecords create" in markdown and "WebRecords create" in markdown
     assert f"Lifecycle: `{A}` active → retiring" in markdown  # a status move with no resource change
     assert f"`{B}`" not in markdown and f"`{C}`" not in markdown
     assert f"- `{D}` mailboxes create: anna, marco" in markdown
-    assert "6 to create" in proc.stdout  # 3 domain resources, 2 mailboxes, the domain's DomainMailboxes
+    assert "7 to create" in proc.stdout  # 3 domain resources, 2 mailboxes, its DomainMailboxes and WebRecords
 
     run(project, sandbox, "up", "--stack", "dev", "--yes")
     inventory = outputs(project, sandbox)["inventory"]

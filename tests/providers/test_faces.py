@@ -17,6 +17,7 @@ FACES = {
     "providers.auth_records": ("AuthRecordsProvider", "AuthRecords"),
     "providers.sending_domain": ("SendingDomainProvider", "SendingDomain"),
     "providers.domain_mailboxes": ("DomainMailboxesProvider", "DomainMailboxes"),
+    "providers.web_records": ("WebRecordsProvider", "WebRecords"),
 }
 
 

@@ -2,7 +2,9 @@
 /work/shared/reference/cloudflare-openapi.md), transcribed as strict pydantic models for the double's tests.
 
 Transcribed: `*_api-response-common` / `-common-failure` (envelope), `*_messages`, `zones_result_info`,
-`zones_zone` (its `required` list and types) and `dns-records_dns-record` (response fields). Two quirks of the
+`zones_zone` (its `required` list and types), `dns-records_dns-record` (response fields) and the zone entrypoint
+ruleset answer (`rulesets_Ruleset` with kind, phase and `rulesets_ResponseRules`; redirect parameters per
+`rulesets_RedirectRule`). Two quirks of the
 reference are applied as it documents them: error bodies are checked against the failure envelope alone, and code
 971 (real 429s) is allowed below the description's `minimum: 1000`; `comment` is nullable as real answers show.
 """
@@ -105,10 +107,84 @@ class Record(Strict):
         return self
 
 
+Hex32 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{32}$")]
+Version = Annotated[str, StringConstraints(pattern=r"^[0-9]+$")]
+NonEmpty = Annotated[str, StringConstraints(min_length=1)]
+ACTIONS = Literal["block", "challenge", "compress_response", "ddos_dynamic", "execute", "force_connection_close",
+                  "js_challenge", "log", "log_custom_field", "managed_challenge", "redirect", "rewrite", "route",
+                  "score", "serve_error", "set_cache_settings", "set_config", "skip"]
+
+
+class TargetUrl(Strict):
+    model_config = ConfigDict(strict=True, extra="forbid")
+    value: NonEmpty | None = None
+    expression: NonEmpty | None = None
+
+    @model_validator(mode="after")
+    def one_of(self) -> TargetUrl:
+        assert (self.value is None) != (self.expression is None), "target_url: value or expression"
+        return self
+
+
+class FromValue(Strict):
+    model_config = ConfigDict(strict=True, extra="forbid")
+    target_url: TargetUrl
+    status_code: float | None = None
+    preserve_query_string: bool | None = None
+
+    @model_validator(mode="after")
+    def status(self) -> FromValue:
+        assert self.status_code in (None, 301, 302, 303, 307, 308), f"status_code {self.status_code}"
+        return self
+
+
+class RedirectParameters(Strict):
+    model_config = ConfigDict(strict=True, extra="forbid")
+    from_value: FromValue | None = None
+    from_list: dict[str, Any] | None = None
+
+
+class Rule(Strict):
+    """`rulesets_ResponseRule`: id, expression, action, ref and enabled required, with version and last_updated."""
+
+    model_config = ConfigDict(strict=True, extra="forbid")
+    id: Hex32
+    ref: NonEmpty
+    expression: NonEmpty
+    action: ACTIONS
+    enabled: bool
+    version: Version
+    last_updated: When
+    description: str = ""
+    action_parameters: dict[str, Any] | None = None
+    logging: dict[str, Any] | None = None
+    categories: list[str] | None = None
+
+    @model_validator(mode="after")
+    def redirect(self) -> Rule:
+        if self.action == "redirect":
+            RedirectParameters.model_validate(self.action_parameters)
+        return self
+
+
+class Ruleset(Strict):
+    model_config = ConfigDict(strict=True, extra="forbid")
+    id: Hex32
+    name: NonEmpty
+    description: str
+    kind: Literal["managed", "custom", "root", "zone"]
+    phase: NonEmpty
+    version: Version
+    last_updated: When
+    rules: list[Rule]
+
+
 def _result_model(path: str) -> type[Strict] | None:
     parts = path.split("/client/v4/", 1)[-1].strip("/").split("/")
     if parts[0] != "zones" or parts[-1] == "activation_check":
         return None
+    if len(parts) > 2 and parts[2] == "rulesets":
+        return Ruleset
     return Zone if len(parts) <= 2 else Record
 
 
