@@ -69,6 +69,39 @@ def _entry(entries: dict[str, MutableMapping[str, Any]], name: str) -> MutableMa
         raise SpecEditError(f"config.{FLEET_KEY}.domains has no entry named {name}") from None
 
 
+def _tail(node: Any) -> tuple[Any, Any, int] | None:
+    """Where a block collection's trailing comment hangs: ruamel keeps the comment lines that follow a collection
+    (`# bought in November` above the next key) on its deepest last block entry, as (container, key, slot)."""
+    if isinstance(node, CommentedMap) and node and not node.fa.flow_style():
+        key = list(node)[-1]
+        return _tail(node[key]) or (node, key, 2)
+    if isinstance(node, CommentedSeq) and node and not node.fa.flow_style():
+        return _tail(node[-1]) or (node, len(node) - 1, 0)
+    return None
+
+
+def _appending(node: Any, add: Any) -> None:
+    """`add()` appends to `node`; the trailing comment moves to the new last entry, so it stays where it was in the
+    file instead of landing between the old last entry and the new one."""
+    before = _tail(node)
+    slots = before[0].ca.items.get(before[1]) if before else None
+    token = slots[before[2]] if slots and before else None
+    if slots and before:
+        slots[before[2]] = None
+    add()
+    after = _tail(node)
+    if token is not None and after is not None:
+        container, key, slot = after
+        container.ca.items.setdefault(key, [None, None, None, None])[slot] = token
+
+
+def _set(entry: MutableMapping[str, Any], key: str, value: Any) -> None:
+    if key in entry:
+        entry[key] = value
+    else:
+        _appending(entry, lambda: entry.__setitem__(key, value))
+
+
 def _date(plan: RotationPlan) -> Any:
     return DoubleQuotedScalarString(plan.today.isoformat())
 
@@ -85,7 +118,7 @@ def _promote(fleet: MutableMapping[str, Any], plan: RotationPlan) -> None:
         entry = CommentedMap([("name", name), ("status", "active"), ("since", _date(plan))])
         if flow:
             entry.fa.set_flow_style()
-        domains.append(entry)
+        _appending(domains, lambda entry=entry: domains.append(entry))
 
 
 def _retire_mailboxes(entry: MutableMapping[str, Any], parts: tuple[str, ...]) -> None:
@@ -93,7 +126,7 @@ def _retire_mailboxes(entry: MutableMapping[str, Any], parts: tuple[str, ...]) -
     if not isinstance(listed, MutableSequence):
         listed = CommentedSeq()
         listed.fa.set_flow_style()
-        entry["retired_mailboxes"] = listed
+        _set(entry, "retired_mailboxes", listed)
     for part in parts:
         if part not in listed:
             listed.append(part)
@@ -113,9 +146,9 @@ def apply(text: str, plan: RotationPlan) -> str:
     for name in plan.retire:
         entry = _entry(entries, name)
         entry["status"] = "retiring"
-        entry["retiring_since"] = _date(plan)
+        _set(entry, "retiring_since", _date(plan))
     for name in plan.start_clock:
-        _entry(entries, name)["retiring_since"] = _date(plan)
+        _set(_entry(entries, name), "retiring_since", _date(plan))
     for name in plan.retired:
         _entry(entries, name)["status"] = "retired"
     for name, parts in plan.mailboxes.items():
