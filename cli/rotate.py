@@ -40,7 +40,7 @@ def _report(t: StackTarget, args: argparse.Namespace, collectors: Sequence[Colle
     except (ValueError, ReportError) as error:
         raise CliError(f"--report {args.report}: {error}") from None
     if report.stack != t.name:
-        raise CliError(f"--report {args.report} is stack {report.stack!r}'s health report, not {t.name!r}'s")
+        raise CliError(f"--report {args.report} is the health report of stack {report.stack!r}, not {t.name!r}")
     return report
 
 
