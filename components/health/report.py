@@ -99,7 +99,7 @@ def run(
             if progress is not None:
                 progress(done, len(live), signals.domain)
     ordered = [results[d.name] for d in live]
-    verdicts = tuple(assess(s, rule) for s in ordered)
+    verdicts = tuple(assess(results[d.name], rule, ctx.spec.mailbox_count(d)) for d in live)
     return HealthReport(ctx.stack, ctx.today, verdicts, tuple(f for s in ordered for f in s.findings))
 
 

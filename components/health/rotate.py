@@ -11,6 +11,8 @@ file. Nothing here runs `up`: the change is a pull request, reviewed as a `previ
    no spare is left.
 4. Worn mailboxes of domains that stay active join their domain's `retired_mailboxes`: the naming rule replaces each
    with its persona's next local part, so only that mailbox is deleted and one created; the rest are untouched.
+   A tenant holds one seat per mailbox and the engine creates before it deletes, so the fleet
+   (`components.fleet`) creates the replacement in the `up` after the one that deleted the worn mailbox.
 """
 
 from __future__ import annotations
@@ -48,7 +50,8 @@ class RotationPlan:
         out += [f"{d}: spare → active" for d in self.promote]
         for domain, parts in self.mailboxes.items():
             new = self.replacements.get(domain, ())
-            out += [f"{domain}: mailbox {old} (worn) replaced by {rep}" for old, rep in zip(parts, new, strict=False)]
+            out += [f"{domain}: mailbox {old} (worn) replaced by {rep} (this `up` deletes {old}, the next creates "
+                    f"{rep}: one seat each)" for old, rep in zip(parts, new, strict=False)]
         return out
 
     def advice(self) -> str | None:

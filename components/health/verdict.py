@@ -5,7 +5,8 @@ The rule (README.md, *Day two: health and rotate*, says the same). A score runs 
 
 - **At once worn** (score 100): any finding at level `worn` — a blocklist listing, Microsoft's restricted-sender
   state, or whatever a collector calls reputation damage. A mailbox finding (`Finding.mailbox` set) wears that
-  mailbox; a domain finding wears the domain. Half or more of a domain's mailboxes worn wears the domain too.
+  mailbox; a domain finding wears the domain. More than half of a domain's mailboxes worn wears the domain too
+  (fewer are replaced one by one: `coldfleet rotate`).
 - **Points**, per mailbox from its sequencer numbers, and per domain from all its mailboxes' numbers summed, once
   at least `min_sent` (100) messages were sent (fewer say nothing):
   bounce rate ≥ 2 % +25, ≥ 5 % +60; complaint (spam report) rate ≥ 0.1 % +25, ≥ 0.3 % +60 (Google's sender
@@ -191,13 +192,19 @@ def _said_anything(signals: DomainSignals) -> bool:
     return bool(signals.findings or signals.mailboxes) or any(n is not None for n in numbers)
 
 
-def assess(signals: DomainSignals, rule: Rule = RULE) -> DomainVerdict:
-    """The domain's verdict and each mailbox's, by the rule in the module docstring."""
-    boxes = tuple(assess_mailbox(box, signals.findings, rule) for box in signals.mailboxes)
+def assess(signals: DomainSignals, rule: Rule = RULE, mailbox_count: int | None = None) -> DomainVerdict:
+    """The domain's verdict and each mailbox's, by the rule in the module docstring. `mailbox_count` (the spec's)
+    is the whole the worn share is taken of, when more mailboxes exist than were reported on."""
+    numbers = {box.address: box for box in signals.mailboxes}
+    for f in signals.findings:  # a mailbox a finding names has a verdict, numbers or not
+        if f.mailbox is not None and f.mailbox not in numbers:
+            numbers[f.mailbox] = MailboxNumbers(f.mailbox)
+    boxes = tuple(assess_mailbox(box, signals.findings, rule) for box in numbers.values())
     hard = [_say(f) for f in signals.findings if f.mailbox is None and f.level == "worn"]
     worn_boxes = [b for b in boxes if b.verdict == "worn"]
-    if boxes and len(worn_boxes) / len(boxes) >= rule.worn_mailbox_share:
-        hard.append(f"{len(worn_boxes)} of {len(boxes)} mailboxes worn")
+    whole = max(len(boxes), mailbox_count or 0)
+    if worn_boxes and len(worn_boxes) / whole > rule.worn_mailbox_share:
+        hard.append(f"{len(worn_boxes)} of {whole} mailboxes worn")
     verdict, score, reasons = _scored(_domain_points(signals, rule), hard, rule)
     if worn_boxes and not hard:
         reasons.append(f"worn mailboxes: {', '.join(b.address for b in worn_boxes)}")

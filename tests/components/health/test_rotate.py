@@ -152,7 +152,8 @@ def test_worn_mailbox_is_replaced_by_its_personas_next_one() -> None:
     assert [m.local_part for m in spec.mailboxes(bravo)] == ["anna", "marco", "anna.keller"]
     boxes = (MailboxVerdict("anna@bravo-acme.com", "healthy", 0), MailboxVerdict("marco@bravo-acme.com", "worn", 100))
     plan, after = rotated(STACK, verdict("bravo-acme.com", "healthy", boxes))
-    assert plan.lines() == ["bravo-acme.com: mailbox marco (worn) replaced by marco.rossi"]
+    assert plan.lines() == ["bravo-acme.com: mailbox marco (worn) replaced by marco.rossi (this `up` deletes marco, "
+                            "the next creates marco.rossi: one seat each)"]
     assert changed(STACK, after) == (
         ["      - {name: bravo-acme.com, status: active}  # the good one"],
         ["      - {name: bravo-acme.com, status: active, retired_mailboxes: [marco]} # the good one"])

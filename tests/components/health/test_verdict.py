@@ -67,11 +67,15 @@ def test_worn_mailbox_finding_wears_only_that_mailbox() -> None:
     assert v.verdict == "healthy" and v.reasons == (f"worn mailboxes: marco@{D}",)
 
 
-def test_half_the_mailboxes_worn_wears_the_domain() -> None:
+def test_more_than_half_the_mailboxes_worn_wears_the_domain() -> None:
     signals = clean()
-    signals.mailboxes = [box("anna", 500, bounces=40), box("marco", 500)]
+    signals.mailboxes = [box("anna", 500, bounces=40), box("marco", 500, bounces=40), box("lena", 500)]
     v = assess(signals)
-    assert v.verdict == "worn" and "1 of 2 mailboxes worn" in v.reasons
+    assert v.verdict == "worn" and "2 of 3 mailboxes worn" in v.reasons
+    signals.mailboxes[1] = box("marco", 500)
+    v = assess(signals)  # 1 of 3: that mailbox is replaced; the domain's summed bounces (2.7 %) put it on watch
+    assert v.verdict == "watch"
+    assert v.reasons == ("all mailboxes: bounce rate 2.7 % ≥ 2.0 %", f"worn mailboxes: anna@{D}")
 
 
 def test_domain_sums_its_mailboxes() -> None:
@@ -122,3 +126,13 @@ def test_rule_from_options() -> None:
     assert assess_mailbox(box("anna", 20, bounces=1), [], rule).verdict == "watch"
     with pytest.raises(ValueError, match="coldfleet:health.min_sent"):
         Rule.from_options({"min_sent": "many"})
+
+
+def test_a_mailbox_finding_without_numbers_still_judges_that_mailbox() -> None:
+    signals = clean()
+    signals.add(Finding(D, "microsoft", "restricted-sender", "worn", "blocked", mailbox=f"marco@{D}"))
+    v = assess(signals)
+    assert [(b.address, b.verdict) for b in v.mailboxes] == [(f"marco@{D}", "worn")]
+    assert v.verdict == "worn"  # its only judged mailbox is worn: more than half
+    assert assess(signals, mailbox_count=3).verdict == "healthy"  # 1 of the domain's 3
+    assert assess(signals, mailbox_count=2).verdict == "healthy"  # half is not more than half
