@@ -88,7 +88,10 @@ def run(
     if missing:
         raise ValueError(f"not a live domain of stack {ctx.stack!r}: {', '.join(missing)}")
     rule = Rule.from_options(ctx.options)
-    workers = max(1, int(ctx.options.get("workers", DEFAULT_WORKERS)))
+    try:
+        workers = max(1, int(ctx.options.get("workers", DEFAULT_WORKERS)))
+    except ValueError:
+        raise ValueError(f"coldfleet:health.workers must be a whole number, not {ctx.options['workers']!r}") from None
     use = list(COLLECTORS if collectors is None else collectors)
     results: dict[str, DomainSignals] = {}
     with ThreadPoolExecutor(max_workers=min(workers, max(1, len(live)))) as pool:

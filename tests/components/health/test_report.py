@@ -96,6 +96,8 @@ def test_options_tune_the_rule(raw: dict[str, Any]) -> None:
 
     assert run(ctx(raw), [numbers]).exit_code == 0
     assert run(ctx(raw, min_sent="10"), [numbers]).exit_code == 1
+    with pytest.raises(ValueError, match="coldfleet:health.workers must be a whole number, not 'many'"):
+        run(ctx(raw, workers="many"), [numbers])
 
 
 def test_json_round_trip(raw: dict[str, Any]) -> None:
