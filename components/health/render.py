@@ -26,9 +26,8 @@ def label(v: DomainVerdict) -> str:
 
 def why(v: DomainVerdict) -> str:
     """The reasons for a non-healthy label, one line: wear, then what to repair, then what could not be checked."""
-    parts = list(v.reasons)
-    parts += [f"{b.address} {b.verdict}: {'; '.join(b.reasons)}" for b in v.mailboxes
-              if b.verdict != "healthy" and not any(b.address in r for r in v.reasons)]
+    parts = [r for r in v.reasons if not r.startswith("worn mailboxes: ")]  # said below, with their reasons
+    parts += [f"{b.address} worn: {', '.join(b.reasons)}" for b in v.mailboxes if b.verdict == "worn"]
     if v.broken:
         parts.append("repair with `coldfleet up`: " + "; ".join(v.broken))
     if v.unknown:

@@ -6,7 +6,7 @@ The rule (README.md, *Day two: health and rotate*, says the same). A score runs 
 - **At once worn** (score 100): any finding at level `worn` — a blocklist listing, Microsoft's restricted-sender
   state, or whatever a collector calls reputation damage. A mailbox finding (`Finding.mailbox` set) wears that
   mailbox; a domain finding wears the domain. More than half of a domain's mailboxes worn wears the domain too
-  (fewer are replaced one by one: `coldfleet rotate`).
+  (fewer are replaced one by one: `coldfleet rotate`; a worn mailbox puts its domain on `watch` at least).
 - **Points**, per mailbox from its sequencer numbers, and per domain from all its mailboxes' numbers summed, once
   at least `min_sent` (100) messages were sent (fewer say nothing):
   bounce rate ≥ 2 % +25, ≥ 5 % +60; complaint (spam report) rate ≥ 0.1 % +25, ≥ 0.3 % +60 (Google's sender
@@ -206,8 +206,10 @@ def assess(signals: DomainSignals, rule: Rule = RULE, mailbox_count: int | None 
     if worn_boxes and len(worn_boxes) / whole > rule.worn_mailbox_share:
         hard.append(f"{len(worn_boxes)} of {whole} mailboxes worn")
     verdict, score, reasons = _scored(_domain_points(signals, rule), hard, rule)
-    if worn_boxes and not hard:
+    if worn_boxes and not hard:  # replaced one by one (`coldfleet rotate`); the domain is worth a look meanwhile
         reasons.append(f"worn mailboxes: {', '.join(b.address for b in worn_boxes)}")
+        if verdict == "healthy":
+            verdict, score = "watch", max(score, rule.watch_score)
     broken = tuple(_say(f) for f in signals.findings if f.level == "broken")
     unknown = tuple(_say(f) for f in signals.findings if f.level == "unknown")
     if not _said_anything(signals):

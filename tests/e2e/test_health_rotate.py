@@ -97,7 +97,7 @@ def test_2_health_reads_the_stack_and_judges(sandbox: Any, project: Path, capsys
                               sandbox_dir=None, verbose=False)
     assert cmd_health(args, [fake_signals]) == 1
     report = json.loads(capsys.readouterr().out)
-    assert {v["domain"]: v["verdict"] for v in report["verdicts"]} == {A: "worn", B: "healthy"}
+    assert {v["domain"]: v["verdict"] for v in report["verdicts"]} == {A: "worn", B: "watch"}
     (project / "health.json").write_text(json.dumps(report))
 
 

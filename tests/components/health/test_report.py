@@ -135,3 +135,12 @@ def test_table_and_markdown(raw: dict[str, Any]) -> None:
     md = markdown(report)
     assert "| `tryacme.io` | active | **worn** | 100 | blocklist dbl.spamhaus.org: listed (127.0.1.2) |" in md
     assert f"> {CONSENT}" in md
+
+
+def test_worn_mailboxes_are_named_with_their_reasons(raw: dict[str, Any]) -> None:
+    def restricted(c: HealthContext, s: DomainSignals) -> None:
+        dns_ok(c, s)
+        s.add(Finding(s.domain, "microsoft", "restricted-sender", "worn", "blocked", mailbox=f"anna@{s.domain}"))
+
+    row = next(line for line in table(run(ctx(raw), [restricted])).splitlines() if "tryacme.io" in line)
+    assert row.split()[2] == "watch" and "anna@tryacme.io worn: microsoft restricted-sender: blocked" in row

@@ -64,7 +64,7 @@ def test_worn_mailbox_finding_wears_only_that_mailbox() -> None:
     v = assess(signals)
     by = {b.address: b.verdict for b in v.mailboxes}
     assert by == {f"anna@{D}": "healthy", f"marco@{D}": "worn", f"lena@{D}": "healthy"}
-    assert v.verdict == "healthy" and v.reasons == (f"worn mailboxes: marco@{D}",)
+    assert (v.verdict, v.score) == ("watch", 25) and v.reasons == (f"worn mailboxes: marco@{D}",)
 
 
 def test_more_than_half_the_mailboxes_worn_wears_the_domain() -> None:
@@ -134,5 +134,5 @@ def test_a_mailbox_finding_without_numbers_still_judges_that_mailbox() -> None:
     v = assess(signals)
     assert [(b.address, b.verdict) for b in v.mailboxes] == [(f"marco@{D}", "worn")]
     assert v.verdict == "worn"  # its only judged mailbox is worn: more than half
-    assert assess(signals, mailbox_count=3).verdict == "healthy"  # 1 of the domain's 3
-    assert assess(signals, mailbox_count=2).verdict == "healthy"  # half is not more than half
+    assert assess(signals, mailbox_count=3).verdict == "watch"  # 1 of the domain's 3
+    assert assess(signals, mailbox_count=2).verdict == "watch"  # half is not more than half
