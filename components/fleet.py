@@ -62,11 +62,12 @@ class ColdEmailFleet(pulumi.ComponentResource):
         super().__init__(TYPE, name, None, opts)
         today = today or datetime.now(UTC).date()
         self._spec = spec
+        self._previous = previous or {}
         inventory: dict[str, pulumi.Output[dict[str, Any]]] = {}
         accounts: list[pulumi.Input[Account]] = []
         limits: dict[str, int] = {}
         for domain in spec.live_domains():
-            limit, plans = domain_daily_limit(spec, domain, today), spec.mailboxes(domain)
+            limit, plans = domain_daily_limit(spec, domain, today), self._plans(domain)
             inventory[domain.name], boxes, emails = self._domain(domain, limit, plans)
             accounts += boxes
             limits.update(dict.fromkeys(emails, limit))
@@ -85,6 +86,21 @@ class ColdEmailFleet(pulumi.ComponentResource):
         self.register_outputs(
             {"inventory": self.inventory, "export_csv": self.export_csv, "daily_limits": self.daily_limits}
         )
+
+    def _plans(self, domain: DomainSpec) -> list[MailboxPlan]:
+        """The domain's mailboxes for this run. A tenant has one seat per mailbox, and the engine creates before it
+        deletes: while a retired mailbox (`retired_mailboxes`) still exists, this run only deletes it, and the next
+        `up` creates its replacement (and any other new mailbox of the domain)."""
+        plans = self._spec.mailboxes(domain)
+        entry = self._previous.get(domain.name)
+        boxes = entry.get("mailboxes") if isinstance(entry, Mapping) else None
+        if not isinstance(boxes, list) or not domain.retired_mailboxes:
+            return plans
+        existing = {str(b.get("email")) for b in boxes if isinstance(b, Mapping)}
+        leaving = {mail_address(part, domain.name) for part in domain.retired_mailboxes} & existing
+        if not leaving:
+            return plans
+        return [p for p in plans if mail_address(p.local_part, domain.name) in existing]
 
     def _domain(
         self, domain: DomainSpec, limit: int, plans: list[MailboxPlan]

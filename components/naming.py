@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -80,12 +80,40 @@ class MailboxPlan:
         return f"{self.first_name} {self.last_name}"
 
 
-def local_parts(personas: Sequence[PersonaLike], count: int) -> list[MailboxPlan]:
+def local_parts(
+    personas: Sequence[PersonaLike], count: int, retired: Collection[str] = ()
+) -> list[MailboxPlan]:
     """Mailbox i: persona i % len(personas), pattern i // len(personas).
 
     Each entry depends only on the ones before it, so a larger count appends and a smaller one drops the last; a
     collision (two personas sharing a first name) takes the first free numeric suffix.
+
+    `retired` local parts (worn mailboxes `coldfleet rotate` replaced) are skipped: each is replaced, in its place,
+    by the same persona's next entry past `count` that is neither retired nor taken. Every other mailbox keeps its
+    local part, so a replacement touches only the worn mailbox and its successor.
     """
+    if not retired:
+        return _sequence(personas, count)
+    gone = set(retired)
+    step = len(personas)
+    plans = _sequence(personas, count + step * (len(gone) + 1))
+    taken = {p.local_part for p in plans[:count]}
+    out: list[MailboxPlan] = []
+    for i, plan in enumerate(plans[:count]):
+        if plan.local_part not in gone:
+            out.append(plan)
+            continue
+        j = count + (i - count) % step  # the same persona's first entry past count
+        while j < len(plans) and (plans[j].local_part in gone or plans[j].local_part in taken):
+            j += step
+        if j >= len(plans):  # pragma: no cover - the sequence above is long enough by construction
+            raise ValueError(f"no replacement local part left for {plan.local_part!r}")
+        taken.add(plans[j].local_part)
+        out.append(plans[j])
+    return out
+
+
+def _sequence(personas: Sequence[PersonaLike], count: int) -> list[MailboxPlan]:
     out: list[MailboxPlan] = []
     used: set[str] = set()
     for i in range(count):

@@ -25,6 +25,7 @@ class _Model(BaseModel):
 
 
 _SLUG = re.compile(r"[a-z]([a-z0-9-]{0,38}[a-z0-9])?")
+_LOCAL_PART = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
 
 
 class TenantSpec(_Model):
@@ -112,6 +113,25 @@ class DomainSpec(_Model):
     since: date | None = None  # the day it went active: day zero of its ramp
     forwarding: bool | None = None  # overrides defaults.forwarding
     tracking: TrackingSpec | None = None  # replaces defaults.tracking as a whole
+    retiring_since: date | None = None  # the day `coldfleet rotate` (or you) set it retiring: its grace period starts
+    # Worn mailboxes' local parts: never generated again; each is replaced by its persona's next one (naming.py).
+    retired_mailboxes: list[str] = Field(default_factory=list)
+
+    @field_validator("retired_mailboxes")
+    @classmethod
+    def _local_parts(cls, value: list[str]) -> list[str]:
+        bad = [part for part in value if not _LOCAL_PART.fullmatch(part)]
+        if bad:
+            raise ValueError(f"not mailbox local parts: {', '.join(map(repr, bad))}")
+        return value
+
+
+class RotationSpec(_Model):
+    """What `coldfleet rotate` keeps: `target_active` active domains (default: as many as are active now), and how
+    long a domain stays `retiring` before it becomes `retired`."""
+
+    target_active: int | None = Field(default=None, ge=0)
+    grace_days: int = Field(default=14, ge=0)
 
 
 class FleetSpec(_Model):
@@ -127,6 +147,7 @@ class FleetSpec(_Model):
     personas: list[Persona] = Field(min_length=1)
     domains: list[DomainSpec] = Field(default_factory=list, validate_default=True)
     spares: list[DomainName] = Field(default_factory=list)
+    rotation: RotationSpec = Field(default_factory=RotationSpec)
 
     @field_validator("client")
     @classmethod
@@ -171,4 +192,4 @@ class FleetSpec(_Model):
         return sorted((d for d in self.domains if d.status != "retired"), key=lambda d: d.name)
 
     def mailboxes(self, domain: DomainSpec) -> list[MailboxPlan]:
-        return local_parts(self.personas, self.mailbox_count(domain))
+        return local_parts(self.personas, self.mailbox_count(domain), domain.retired_mailboxes)
