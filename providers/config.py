@@ -47,6 +47,10 @@ class Settings:
     poll_timeout_s: float = 600.0
     poll_interval_s: float = 2.0
     purge_deleted_users: bool = False
+    instantly_endpoint: str = "https://api.instantly.ai/api/v2"
+    instantly_api_key: str | None = None
+    smartlead_endpoint: str = "https://server.smartlead.ai/api/v1"
+    smartlead_api_key: str | None = None
 
     def __repr__(self) -> str:  # never print secrets
         return "Settings(" + ", ".join(
@@ -55,7 +59,8 @@ class Settings:
         ) + ")"
 
 
-SECRET_FIELDS = frozenset({"client_secret", "cloudflare_api_token", "namecom_token", "tsig_secret"})
+SECRET_FIELDS = frozenset({"client_secret", "cloudflare_api_token", "namecom_token", "tsig_secret",
+                           "instantly_api_key", "smartlead_api_key"})
 
 # stack config key (in the `coldfleet` namespace unless it has a colon) -> (field, environment variable)
 CONFIG_KEYS: dict[str, tuple[str, str]] = {
@@ -81,6 +86,10 @@ CONFIG_KEYS: dict[str, tuple[str, str]] = {
     "pollTimeout": ("poll_timeout_s", "COLDFLEET_POLL_TIMEOUT"),
     "pollInterval": ("poll_interval_s", "COLDFLEET_POLL_INTERVAL"),
     "purgeDeletedUsers": ("purge_deleted_users", "COLDFLEET_PURGE_DELETED_USERS"),
+    "instantlyEndpoint": ("instantly_endpoint", "COLDFLEET_INSTANTLY_ENDPOINT"),
+    "instantlyApiKey": ("instantly_api_key", "INSTANTLY_API_KEY"),
+    "smartleadEndpoint": ("smartlead_endpoint", "COLDFLEET_SMARTLEAD_ENDPOINT"),
+    "smartleadApiKey": ("smartlead_api_key", "SMARTLEAD_API_KEY"),
 }
 SETTINGS_FILE_KEY = "settingsFile"
 SETTINGS_FILE_ENV = "COLDFLEET_SETTINGS_FILE"
