@@ -14,7 +14,7 @@ from pathlib import Path
 
 from pulumi import automation as auto
 
-from cli import new_client
+from cli import export, new_client
 from cli.commands import EngineFailed, cmd_cancel, cmd_outputs, cmd_stack
 from cli.engine import CliError, default_project_dir
 from cli.sandbox import cmd_sandbox
@@ -84,6 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("action", choices=["start", "stop", "status"])
     p.add_argument("--sandbox-dir")
     p.set_defaults(func=cmd_sandbox)
+    export.add_parser(sub)
     return parser
 
 
