@@ -65,7 +65,7 @@ def create_app(world: World, _dns: Dns) -> Starlette:
         Route(f"{API}/accounts/{{email}}", guarded(handlers.delete_account, write=True), methods=["DELETE"]),
         Route(f"{API}/accounts/{{email}}/pause", guarded(handlers.pause_account, write=True), methods=["POST"]),
         Route(f"{API}/accounts/{{email}}/resume", guarded(handlers.resume_account, write=True), methods=["POST"]),
-        Route("/_sandbox/activity", guarded(handlers.record_activity), methods=["POST"]),
+        Route(f"{API}/_sandbox/activity", guarded(handlers.record_activity), methods=["POST"]),  # sandbox only
     ], exception_handlers={HTTPException: _no_route})
     app.state.admin_state = lambda: {email: models.account_json(acc)
                                      for email, acc in models.state(world).accounts.items()}
