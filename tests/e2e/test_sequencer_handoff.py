@@ -1,8 +1,8 @@
 """The sequencer hand-off through the real engine and the `coldfleet` CLI, on the shared sandbox.
 
 One stack on the password path (SMTP AUTH on) with the Instantly API key in its config as a secret; tests run in
-file order: up (Instantly holds exactly the live mailboxes, sending at the ramp's limit) → rotation (one domain
-retiring, one retired: the retired accounts are gone, the retiring paused) → `coldfleet export` (mode 0600, the
+file order: up (Instantly holds exactly the live mailboxes, the active ones at the ramp's limit, the retiring one's
+paused) → rotation (one domain retiring, the retiring one retired: the retired accounts are gone, the retiring paused) → `coldfleet export` (mode 0600, the
 sequencer's headers) → switch to Smartlead (Instantly emptied, Smartlead holds the live ones) → destroy.
 The doubles are asked through our own clients.
 """
@@ -78,7 +78,8 @@ def boxes(*domains: str) -> set[str]:
 @pytest.fixture(scope="module")
 def project(sandbox: Any, project_dir: Path) -> Path:
     sandbox.set_mailbox_delay(0.2)
-    write_fleet(project_dir, sandbox, [{"name": d, "status": "active"} for d in OURS], "instantly")
+    write_fleet(project_dir, sandbox, [{"name": A, "status": "active"}, {"name": B, "status": "active"},
+                                       {"name": C, "status": "retiring"}], "instantly")
     return project_dir
 
 
@@ -86,14 +87,16 @@ def test_1_up_hands_every_live_mailbox_to_instantly(sandbox: Any, project: Path)
     run(project, sandbox, "up", "--stack", "dev", "--yes")
     accounts = held(sandbox, "instantly")
     assert set(accounts) == boxes(A, B, C)
-    assert all(a.problem is None and not a.paused and a.daily_limit == 5 for a in accounts.values())
+    assert all(a.problem is None for a in accounts.values())
+    assert {e for e, a in accounts.items() if a.paused} == boxes(C)  # retiring: kept for replies, paused
+    assert all(accounts[e].daily_limit == 5 for e in boxes(A, B))  # the ramp's start
     run(project, sandbox, "preview", "--stack", "dev", "--expect-no-changes")
 
 
 def test_2_rotation_removes_retired_and_pauses_retiring(sandbox: Any, project: Path) -> None:
     write_fleet(project, sandbox, [{"name": A, "status": "active"}, {"name": B, "status": "retiring"},
                                    {"name": C, "status": "retired"}], "instantly")
-    proc = run(project, sandbox, "preview", "--stack", "dev", "--diff")
+    proc = run(project, sandbox, "preview", "--stack", "dev", "--diff", "--allow-mass-delete")
     assert "SequencerAccounts" in proc.stdout and f"anna@{C}" in proc.stdout  # the diff names the accounts
     run(project, sandbox, "up", "--stack", "dev", "--yes", "--allow-mass-delete")
     accounts = held(sandbox, "instantly")
