@@ -2,9 +2,9 @@
 
 One stack on the password path (SMTP AUTH on) with the Instantly API key in its config as a secret; tests run in
 file order: up (Instantly holds exactly the live mailboxes, the active ones at the ramp's limit, the retiring one's
-paused) → rotation (one domain retiring, the retiring one retired: the retired accounts are gone, the retiring paused) → `coldfleet export` (mode 0600, the
-sequencer's headers) → switch to Smartlead (Instantly emptied, Smartlead holds the live ones) → destroy.
-The doubles are asked through our own clients.
+paused) → rotation (one domain retiring, the retiring one retired: the retired accounts are gone, the
+retiring paused) → `coldfleet export` (mode 0600, the sequencer's headers) → switch to Smartlead (Instantly
+emptied, Smartlead holds the live ones) → destroy. The doubles are asked through our own clients.
 """
 
 from __future__ import annotations
