@@ -45,8 +45,8 @@ def run(project: Path, sandbox: Any, *args: str) -> subprocess.CompletedProcess[
 
 
 def write_fleet(project: Path, sandbox: Any, domains: list[dict[str, str]], sequencer: str) -> None:
-    """The sample stack with our domains, two mailboxes each, the password path, and the sequencer's API key set as
-    a secret in the stack config (through the engine, so the stack file holds only its ciphertext)."""
+    """The sample stack with our domains, two mailboxes each, the password path and `sequencer`, and the sequencers'
+    API keys set as secrets in the stack config (through the engine, so the stack file holds only ciphertext)."""
     sample = yaml.safe_load((REPO_ROOT / "Pulumi.dev.yaml").read_text())
     settings = yaml.safe_load((project / "Pulumi.dev.yaml").read_text())["config"]["coldfleet:settingsFile"]
     fleet = copy.deepcopy(sample["config"]["coldfleet:fleet"])
@@ -56,9 +56,11 @@ def write_fleet(project: Path, sandbox: Any, domains: list[dict[str, str]], sequ
                   "config": {"coldfleet:settingsFile": settings, "coldfleet:fleet": fleet}}
     (project / "Pulumi.dev.yaml").write_text(yaml.safe_dump(stack_file, sort_keys=False))
     stack = open_stack(target("dev", project), extra_env={"COLDFLEET_SANDBOX_DIR": str(sandbox.dir)})
-    key = sandbox.credentials[f"{sequencer}_api_key"]
-    stack.set_config(f"coldfleet:{sequencer}ApiKey", auto.ConfigValue(value=key, secret=True))
-    assert key not in (project / "Pulumi.dev.yaml").read_text()
+    # Both keys: a switch deletes the old sequencer's accounts, which needs its key until that `up` is done.
+    for kind in ("instantly", "smartlead"):
+        key = sandbox.credentials[f"{kind}_api_key"]
+        stack.set_config(f"coldfleet:{kind}ApiKey", auto.ConfigValue(value=key, secret=True))
+        assert key not in (project / "Pulumi.dev.yaml").read_text()
 
 
 def held(sandbox: Any, kind: str) -> dict[str, RemoteAccount]:
@@ -98,6 +100,7 @@ def test_2_rotation_removes_retired_and_pauses_retiring(sandbox: Any, project: P
                                    {"name": C, "status": "retired"}], "instantly")
     proc = run(project, sandbox, "preview", "--stack", "dev", "--diff", "--allow-mass-delete")
     assert "SequencerAccounts" in proc.stdout and f"anna@{C}" in proc.stdout  # the diff names the accounts
+    print("\n--- preview --diff (rotation) ---\n" + proc.stdout)  # shown with -s (the README quotes it)
     run(project, sandbox, "up", "--stack", "dev", "--yes", "--allow-mass-delete")
     accounts = held(sandbox, "instantly")
     assert set(accounts) == boxes(A, B)
@@ -120,6 +123,7 @@ def test_3_export_file_is_0600_with_the_sequencers_headers(sandbox: Any, project
         assert text.startswith("Email,First Name,Last Name,IMAP Username,IMAP Password")
         assert {r["Email"] for r in rows} == boxes(A) and all(r["SMTP Password"] for r in rows)
     assert "sender's responsibility" in proc.stderr
+    print(f"\n--- export {fmt} ---\n{proc.stdout}{proc.stderr}{text}")
     secrets = [str(r.get("password") or r.get("SMTP Password")) for r in rows]
     assert all(len(p) > 8 and p not in proc.stdout + proc.stderr for p in secrets)
 
