@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import csv
 import io
+import logging
 import os
 import stat
 import subprocess
@@ -29,6 +30,7 @@ from components.export import SMARTLEAD_HEADER
 from providers.clients.sequencers import RemoteAccount, client_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+log = logging.getLogger(__name__)
 
 A, B, C = "alpha-handoff.com", "bravo-handoff.com", "charlie-handoff.com"
 OURS = (A, B, C)
@@ -100,7 +102,7 @@ def test_2_rotation_removes_retired_and_pauses_retiring(sandbox: Any, project: P
                                    {"name": C, "status": "retired"}], "instantly")
     proc = run(project, sandbox, "preview", "--stack", "dev", "--diff", "--allow-mass-delete")
     assert "SequencerAccounts" in proc.stdout and f"anna@{C}" in proc.stdout  # the diff names the accounts
-    print("\n--- preview --diff (rotation) ---\n" + proc.stdout)  # shown with -s (the README quotes it)
+    log.info("preview --diff (rotation):\n%s", proc.stdout)  # --log-cli-level=INFO shows it (the README quotes it)
     run(project, sandbox, "up", "--stack", "dev", "--yes", "--allow-mass-delete")
     accounts = held(sandbox, "instantly")
     assert set(accounts) == boxes(A, B)
@@ -123,7 +125,7 @@ def test_3_export_file_is_0600_with_the_sequencers_headers(sandbox: Any, project
         assert text.startswith("Email,First Name,Last Name,IMAP Username,IMAP Password")
         assert {r["Email"] for r in rows} == boxes(A) and all(r["SMTP Password"] for r in rows)
     assert "sender's responsibility" in proc.stderr
-    print(f"\n--- export {fmt} ---\n{proc.stdout}{proc.stderr}{text}")
+    log.info("export %s:\n%s%s%s", fmt, proc.stdout, proc.stderr, text)
     secrets = [str(r.get("password") or r.get("SMTP Password")) for r in rows]
     assert all(len(p) > 8 and p not in proc.stdout + proc.stderr for p in secrets)
 
