@@ -36,8 +36,9 @@ def write_private(path: Path, text: str) -> None:
 
 
 def render(handoff: dict[str, Any], fmt: str) -> str:
-    accounts = [Account(**{k: int(v) if isinstance(v, float) else v for k, v in row.items()})
-                for row in handoff.get("accounts") or []]
+    rows: list[dict[str, Any]] = [{k: int(v) if isinstance(v, float) else v for k, v in row.items()}
+                                  for row in handoff.get("accounts") or []]
+    accounts = [Account(**row) for row in rows]
     warmup = WarmupSpec.model_validate(handoff.get("warmup") or {})
     try:
         return render_csv(fmt, accounts, handoff.get("sending", "oauth"), warmup)  # type: ignore[arg-type]
