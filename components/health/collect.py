@@ -37,6 +37,6 @@ Collector = Callable[[HealthContext, DomainSignals], None]
 # Every collector of a run, in order. Each source adds its own module under components/health/ and one line here.
 COLLECTORS: list[Collector] = []
 
-from components.health import sequencer  # noqa: E402  (registered below; it imports HealthContext for types only)
+from components.health import sequencer  # noqa: E402  (registered below; it does not import this module)
 
 COLLECTORS.append(sequencer.collect)

@@ -17,19 +17,33 @@ from __future__ import annotations
 
 import csv
 import logging
-from datetime import timedelta
+from collections.abc import Mapping
+from datetime import date, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from components.health.signals import DomainSignals, Finding, MailboxNumbers
+from components.spec import FleetSpec
 from providers.clients.errors import ClientError
 from providers.clients.sequencers import Counts, api_key_for, client_for
+from providers.config import Settings
 from providers.types import mail_address
 
-if TYPE_CHECKING:  # collect.py imports this module to register it
-    from components.health.collect import HealthContext
-
 log = logging.getLogger(__name__)
+
+
+class HealthContext(Protocol):
+    """What this source reads of components.health.collect.HealthContext (not imported: collect.py imports this
+    module to register it)."""
+
+    @property
+    def spec(self) -> FleetSpec: ...
+    @property
+    def settings(self) -> Settings: ...
+    @property
+    def today(self) -> date: ...
+    @property
+    def options(self) -> Mapping[str, str]: ...
 
 SOURCE = "sequencer"
 COLUMNS = {
