@@ -14,7 +14,7 @@ from pathlib import Path
 
 from pulumi import automation as auto
 
-from cli import health, new_client, rotate
+from cli import export, health, new_client, rotate
 from cli.commands import EngineFailed, cmd_cancel, cmd_outputs, cmd_stack
 from cli.engine import CliError, default_project_dir
 from cli.sandbox import cmd_sandbox
@@ -86,6 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_sandbox)
     health.add_parser(sub)
     rotate.add_parser(sub)
+    export.add_parser(sub)
     return parser
 
 

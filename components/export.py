@@ -1,12 +1,21 @@
-"""Sequencer import files (Instantly, Smartlead, plain CSV) for the fleet's mailboxes.
+"""Sequencer hand-off files (Instantly, Smartlead, plain CSV) for the fleet's mailboxes; every one holds secrets.
 
 Only mailboxes of `active` domains are exported: retiring domains keep their mailboxes for replies but must not be
 loaded into a sequencer. Rows are sorted by email so the same fleet always yields the same bytes.
 
-Sending path: with `oauth` (the default, and the durable path once basic SMTP AUTH is off by default from the end of
-2026) the password columns are left **empty** on purpose — the sequencer connects each mailbox with OAuth (admin
-consent for its app in the tenant) and never needs the password. With `password` (the SMTP AUTH opt-in) the
-generated mailbox passwords are written into the file, which must then be treated as a secret.
+Password path (`sending: password`, SMTP AUTH on): the sequencer's own IMAP/SMTP CSV import with the mailbox
+passwords. Headers: Instantly's "Bulk import from CSV" template (Email, First Name, ..., Warmup Increment) and
+Smartlead's "Bulk upload SMTP accounts" template (from_name, ..., imap_password), as recorded in
+/work/shared/reference/partner-cloudflare-sequencers-contract.md (confidence M: both vendors publish the templates as
+downloadable files, not as API documentation).
+
+OAuth path (the default, and the durable one once SMTP AUTH is off by default from the end of 2026): Instantly and
+Smartlead connect a Microsoft 365 mailbox by OAuth only through a sign-in in their app (Instantly: Add new account →
+Microsoft; Smartlead: Add account → Microsoft/Outlook OAuth); their APIs create IMAP/SMTP accounts only. An IMAP/SMTP
+import file would not connect, so the hand-off is the sign-in list (`SIGNIN_HEADER`: each mailbox's address, name
+and password, which is what that sign-in asks for) — never an import file with empty passwords. The tenant-wide
+admin consent for the sequencer's app (`sequencer_app_id`) is granted by M365Tenant, so no consent prompt follows
+the sign-in. The sign-in list's columns are coldfleet's own, not a vendor template.
 """
 
 from __future__ import annotations
@@ -29,12 +38,17 @@ SMARTLEAD_HEADER = (
     "max_email_per_day", "custom_tracking_url", "warmup_enabled", "total_warmup_per_day", "daily_rampup",
     "reply_rate_percentage", "bcc", "signature", "different_reply_to_address", "imap_user_name", "imap_password",
 )
+SIGNIN_HEADER = ("Email", "First Name", "Last Name", "Password")
 CSV_HEADER = (
     "email", "first_name", "last_name", "display_name", "domain", "daily_limit", "smtp_host", "smtp_port",
     "imap_host", "imap_port", "username", "password",
 )
 
 Sequencer = Literal["instantly", "smartlead", "csv"]
+
+
+class ExportError(ValueError):
+    """A mailbox has no password yet: the hand-off would not connect it."""
 
 
 @dataclass(frozen=True)
@@ -79,6 +93,10 @@ def _smartlead(a: Account, secret: str, w: WarmupSpec) -> list[object]:
     ]
 
 
+def _signin(a: Account, secret: str, _w: WarmupSpec) -> list[object]:
+    return [a.email, a.first_name, a.last_name, secret]
+
+
 def _plain(a: Account, secret: str, _w: WarmupSpec) -> list[object]:
     return [
         a.email, a.first_name, a.last_name, a.display_name, a.domain, a.daily_limit, a.smtp_host, a.smtp_port,
@@ -99,13 +117,33 @@ def render_csv(
     sending: Literal["oauth", "password"],
     warmup: WarmupSpec | None = None,
 ) -> str:
-    """The import file for `sequencer`: active domains only, sorted by email, passwords only on the password path."""
+    """The hand-off file for `sequencer`: active domains only, sorted by email, every row with its password."""
     header, row = FORMATS[sequencer]
+    if sending == "oauth" and sequencer != "csv":
+        header, row = SIGNIN_HEADER, _signin
     warmup = warmup or WarmupSpec()
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(header)
     for account in sorted((a for a in accounts if a.status == "active"), key=lambda a: a.email):
-        secret = (account.password or "") if sending == "password" else ""
-        writer.writerow(row(account, secret, warmup))
+        if not account.password:
+            raise ExportError(f"mailbox {account.email} has no password yet; run `coldfleet up` first")
+        writer.writerow(row(account, account.password, warmup))
     return buffer.getvalue()
+
+
+def notice(sequencer: Sequencer, sending: str, path: str) -> str:
+    """What an operator is told with the file: how this sequencer takes it, and whose responsibility sending is."""
+    name = {"instantly": "Instantly", "smartlead": "Smartlead"}.get(sequencer, "your sequencer")
+    if sequencer == "csv":
+        how = f"{path} lists every active mailbox with its IMAP/SMTP settings and password"
+    elif sending == "oauth":
+        how = (f"{name} connects Microsoft 365 mailboxes by OAuth only through a sign-in in its app (no API does "
+               f"it): sign in to each mailbox listed in {path} with its password; the tenant already consented to "
+               f"{name}'s app")
+    else:
+        how = (f"{path} is {name}'s IMAP/SMTP CSV import; or set coldfleet:{sequencer}ApiKey (secret) and `up` "
+               f"adds the mailboxes through {name}'s API")
+    return (f"{how}. The file holds mailbox passwords (mode 0600): keep it secret and delete it after the import. "
+            "Provisioning does not make sending lawful: consent and opt-in rules (e.g. UWG §7(2)) are the "
+            "sender's responsibility.")

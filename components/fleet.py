@@ -19,6 +19,7 @@ from typing import Any
 
 import pulumi
 
+from components import handoff
 from components.export import Account, render_csv
 from components.guardrails import ALLOW_MASS_DELETE, GuardrailError, check_guardrails
 from components.naming import MailboxPlan, domain_prefix
@@ -42,9 +43,11 @@ def _with_password(account: Account, password: str | None) -> Account:
 
 
 class ColdEmailFleet(pulumi.ComponentResource):
-    """The whole fleet of one client. Outputs: `inventory` (no secrets), `export_csv` (secret), `daily_limits`."""
+    """The whole fleet of one client. Outputs: `inventory` (no secrets), `export_csv` and `handoff` (secret),
+    `daily_limits`."""
 
     inventory: pulumi.Output[dict[str, Any]]
+    handoff: pulumi.Output[dict[str, Any]]
     export_csv: pulumi.Output[str]
     daily_limits: pulumi.Output[dict[str, int]]
 
@@ -63,6 +66,8 @@ class ColdEmailFleet(pulumi.ComponentResource):
         today = today or datetime.now(UTC).date()
         self._spec = spec
         self._previous = previous or {}
+        self._rows: dict[str, dict[str, Any]] = {}  # the sequencer's view of each live mailbox (no secrets)
+        self._passwords: dict[str, pulumi.Output[str]] = {}
         inventory: dict[str, pulumi.Output[dict[str, Any]]] = {}
         accounts: list[pulumi.Input[Account]] = []
         limits: dict[str, int] = {}
@@ -83,8 +88,11 @@ class ColdEmailFleet(pulumi.ComponentResource):
             )
         )
         self.daily_limits = pulumi.Output.from_input(dict(sorted(limits.items())))
+        self.handoff = handoff.handoff_output(spec, accounts)
+        handoff.register(self, spec, self._rows, self._passwords)
         self.register_outputs(
-            {"inventory": self.inventory, "export_csv": self.export_csv, "daily_limits": self.daily_limits}
+            {"inventory": self.inventory, "export_csv": self.export_csv, "daily_limits": self.daily_limits,
+             "handoff": self.handoff}
         )
 
     def _plans(self, domain: DomainSpec) -> list[MailboxPlan]:
@@ -163,11 +171,11 @@ class ColdEmailFleet(pulumi.ComponentResource):
                 opts=child,
             )
             account = Account(email, plan.first_name, plan.last_name, domain.status, limit)
-            # Only the password path needs the (secret) generated password; OAuth exports never wait for it.
-            if d.sending == "password":
-                accounts.append(box.password.apply(partial(_with_password, account)))
-            else:
-                accounts.append(account)
+            # Both paths hand the (secret) password over: SMTP/IMAP import, or the OAuth sign-in (components/export).
+            accounts.append(box.password.apply(partial(_with_password, account)))
+            self._rows[email] = {"first_name": plan.first_name, "last_name": plan.last_name, "daily_limit": limit,
+                                 "status": domain.status}
+            self._passwords[email] = box.password
             emails.append(email)
             finishing.append({"user_id": box.user_id, "upn": email, "time_zone": d.time_zone,
                               "language": d.language, "sending": d.sending, "photo": plan.photo})

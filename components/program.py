@@ -105,3 +105,4 @@ def _program() -> None:
     pulumi.export("export_csv", fleet.export_csv)
     pulumi.export("daily_limits", fleet.daily_limits)
     pulumi.export("legal_notice", LEGAL_NOTICE)
+    pulumi.export("handoff", fleet.handoff)

@@ -52,6 +52,10 @@ class Settings:
     # else dns_resolver). None = the system's resolvers.
     dns_resolver: str | None = None
     blocklist_resolver: str | None = None
+    instantly_endpoint: str = "https://api.instantly.ai/api/v2"
+    instantly_api_key: str | None = None
+    smartlead_endpoint: str = "https://server.smartlead.ai/api/v1"
+    smartlead_api_key: str | None = None
 
     def __repr__(self) -> str:  # never print secrets
         return "Settings(" + ", ".join(
@@ -60,7 +64,8 @@ class Settings:
         ) + ")"
 
 
-SECRET_FIELDS = frozenset({"client_secret", "cloudflare_api_token", "namecom_token", "tsig_secret"})
+SECRET_FIELDS = frozenset({"client_secret", "cloudflare_api_token", "namecom_token", "tsig_secret",
+                           "instantly_api_key", "smartlead_api_key"})
 
 # stack config key (in the `coldfleet` namespace unless it has a colon) -> (field, environment variable)
 CONFIG_KEYS: dict[str, tuple[str, str]] = {
@@ -88,6 +93,10 @@ CONFIG_KEYS: dict[str, tuple[str, str]] = {
     "purgeDeletedUsers": ("purge_deleted_users", "COLDFLEET_PURGE_DELETED_USERS"),
     "dnsResolver": ("dns_resolver", "COLDFLEET_DNS_RESOLVER"),
     "blocklistResolver": ("blocklist_resolver", "COLDFLEET_BLOCKLIST_RESOLVER"),
+    "instantlyEndpoint": ("instantly_endpoint", "COLDFLEET_INSTANTLY_ENDPOINT"),
+    "instantlyApiKey": ("instantly_api_key", "INSTANTLY_API_KEY"),
+    "smartleadEndpoint": ("smartlead_endpoint", "COLDFLEET_SMARTLEAD_ENDPOINT"),
+    "smartleadApiKey": ("smartlead_api_key", "SMARTLEAD_API_KEY"),
 }
 SETTINGS_FILE_KEY = "settingsFile"
 SETTINGS_FILE_ENV = "COLDFLEET_SETTINGS_FILE"

@@ -114,6 +114,11 @@ def _error_body(double: str, status: int) -> tuple[bytes, str]:
         body = {"error": "temporarily_unavailable", "error_codes": [50196 if throttled else 90033],
                 "error_description": "AADSTS50196: The server terminated an operation because it encountered a "
                 "client request loop." if throttled else "AADSTS90033: A transient error has occurred."}
+    elif double == "instantly":
+        body = {"statusCode": status, "error": "Too Many Requests" if throttled else "Service Unavailable",
+                "message": "Rate limit exceeded" if throttled else "Service Unavailable"}
+    elif double == "smartlead" and throttled:
+        body = {"error": {"code": "RATE_LIMIT_EXCEEDED", "message": "Too many requests.", "retry_after": 1}}
     else:
         body = {"message": "Too Many Requests" if throttled else "Service Unavailable"}
     return json.dumps(body).encode(), "application/json"

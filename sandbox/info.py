@@ -16,12 +16,13 @@ INFO_FILE = "sandbox.json"
 SETTINGS_FILE = "settings.json"
 PORTS_FILE = "ports.json"
 CREDENTIALS = ("partner_tenant_id", "client_id", "client_secret", "cloudflare_api_token", "cloudflare_account_id",
-               "namecom_username", "namecom_token")
+               "namecom_username", "namecom_token", "instantly_api_key", "smartlead_api_key")
 
 # double name -> its endpoint's key in sandbox.json; the base path of the APIs that have one
 DOUBLES = {"identity": "login", "graph": "graph", "exchange": "exchange", "partner_center": "partner",
-           "cloudflare": "cloudflare", "namecom": "namecom"}
-BASE_PATHS = {"graph": "/v1.0", "partner_center": "/v1", "cloudflare": "/client/v4"}
+           "cloudflare": "cloudflare", "namecom": "namecom", "instantly": "instantly", "smartlead": "smartlead"}
+BASE_PATHS = {"graph": "/v1.0", "partner_center": "/v1", "cloudflare": "/client/v4", "instantly": "/api/v2",
+              "smartlead": "/api/v1"}
 
 # Short waits suit a world that answers in milliseconds; deleted users are purged so names can be reused at once.
 SANDBOX_TUNING = {"pollTimeout": 60.0, "pollInterval": 0.2, "purgeDeletedUsers": True}
@@ -70,6 +71,10 @@ def settings_document(info: dict[str, Any]) -> dict[str, Any]:
         # The one BIND also serves the public names (sandbox.public_names): it stands in for a recursive resolver.
         "dnsResolver": server,
         "blocklistResolver": server,
+        # Sequencer endpoints only: their API keys (sandbox.json) go in a stack's config as secrets, so a stack
+        # hands mailboxes to a sequencer only when it says so.
+        "instantlyEndpoint": ep["instantly"],
+        "smartleadEndpoint": ep["smartlead"],
         **SANDBOX_TUNING,
     }
 

@@ -31,9 +31,11 @@ from sandbox.faults import FaultMiddleware
 from sandbox.graph.app import create_app as graph_app
 from sandbox.identity.app import create_app as identity_app
 from sandbox.info import INFO_FILE, PORTS_FILE
+from sandbox.instantly.app import create_app as instantly_app
 from sandbox.namecom.app import create_app as namecom_app
 from sandbox.partner_center.app import create_app as partner_center_app
 from sandbox.persist import WORLD_FILE, Persister, load_world
+from sandbox.smartlead.app import create_app as smartlead_app
 from sandbox.tls import ensure_certs
 from sandbox.world import App, Dns, Domain, Tenant, World, new_id
 
@@ -49,6 +51,8 @@ FACTORIES: dict[str, Callable[[World, Dns], Starlette]] = {
     "partner_center": partner_center_app,
     "cloudflare": cloudflare_app,
     "namecom": namecom_app,
+    "instantly": instantly_app,
+    "smartlead": smartlead_app,
 }
 
 # -- world ---------------------------------------------------------------------------------------------------------
@@ -73,6 +77,8 @@ def seed_world(world: World) -> None:
         creds.setdefault("cloudflare_account_id", secrets.token_hex(16))
         creds.setdefault("namecom_username", f"coldfleet-{secrets.token_hex(3)}-test")
         creds.setdefault("namecom_token", secrets.token_hex(20))
+        creds.setdefault("instantly_api_key", secrets.token_urlsafe(32))
+        creds.setdefault("smartlead_api_key", secrets.token_hex(24))
 
 
 # -- apps ----------------------------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from components.health import age, blocklists, dmarc_reports, microsoft
+from components.health import age, blocklists, dmarc_reports, microsoft, sequencer
 from components.health import dns as dns_records
 from components.health.context import HealthContext as HealthContext  # the face collectors' callers name
 from components.health.signals import DomainSignals
@@ -21,3 +21,4 @@ Collector = Callable[[HealthContext, DomainSignals], None]
 COLLECTORS: list[Collector] = []
 COLLECTORS += [dns_records.collect, blocklists.collect, age.collect]  # DNS, blocklists, age
 COLLECTORS += [microsoft.collect, dmarc_reports.collect]
+COLLECTORS += [sequencer.collect]

@@ -1,4 +1,5 @@
-"""Sequencer CSVs: exact headers, active domains only, sorted rows, passwords only on the password path."""
+"""Sequencer hand-off files: exact headers, active domains only, sorted rows, a password on every row (the IMAP/SMTP
+import on the password path, the sign-in list on the OAuth path), never an empty password."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import io
 
 import pytest
 
-from components.export import Account, render_csv
+from components.export import SIGNIN_HEADER, Account, ExportError, notice, render_csv
 from components.spec import WarmupSpec
 
 INSTANTLY = (
@@ -61,13 +62,29 @@ def test_smartlead_rows() -> None:
     assert anna["max_email_per_day"] == "7" and anna["warmup_enabled"] == "TRUE"
 
 
-@pytest.mark.parametrize("sequencer", ["instantly", "smartlead", "csv"])
-def test_oauth_path_leaves_passwords_empty(sequencer: str) -> None:
+@pytest.mark.parametrize("sequencer", ["instantly", "smartlead"])
+def test_oauth_path_hands_over_the_sign_in_list(sequencer: str) -> None:
     text = render_csv(sequencer, ACCOUNTS, "oauth")  # type: ignore[arg-type]
-    assert "pw-" not in text
-    for row in rows(text):
-        for column in ("IMAP Password", "SMTP Password", "password", "imap_password"):
-            assert row.get(column, "") == ""
+    assert text.splitlines()[0] == ",".join(SIGNIN_HEADER)
+    assert [(r["Email"], r["Password"]) for r in rows(text)] == [("anna@getacme.com", "pw-anna"),
+                                                                ("zoe@getacme.com", "pw-zoe")]
+    assert "SMTP" not in text and "pw-retiring" not in text
+
+
+def test_oauth_plain_csv_carries_the_passwords() -> None:
+    assert [r["password"] for r in rows(render_csv("csv", ACCOUNTS, "oauth"))] == ["pw-anna", "pw-zoe"]
+
+
+@pytest.mark.parametrize("sending", ["oauth", "password"])
+def test_a_mailbox_without_password_is_refused(sending: str) -> None:
+    with pytest.raises(ExportError, match="anna@getacme.com"):
+        render_csv("instantly", [Account("anna@getacme.com", "Anna", "Keller", "active", 7)], sending)  # type: ignore[arg-type]
+
+
+def test_notice_says_how_and_whose_responsibility() -> None:
+    text = notice("instantly", "oauth", "out.csv")
+    assert "sign in" in text and "0600" in text and "sender's responsibility" in text
+    assert "instantlyApiKey" in notice("instantly", "password", "out.csv")
 
 
 def test_plain_csv() -> None:
@@ -81,4 +98,5 @@ def test_plain_csv() -> None:
 
 
 def test_no_active_mailboxes_gives_just_the_header() -> None:
-    assert render_csv("instantly", ACCOUNTS[2:], "oauth") == INSTANTLY + "\r\n"
+    assert render_csv("instantly", ACCOUNTS[2:], "password") == INSTANTLY + "\r\n"
+    assert render_csv("instantly", ACCOUNTS[2:], "oauth") == ",".join(SIGNIN_HEADER) + "\r\n"

@@ -228,10 +228,10 @@ def test_outputs_inventory_export_and_limits(raw: dict[str, Any]) -> None:
     assert len(run.values["limits"]) == 6
 
 
-def test_oauth_export_has_no_passwords_and_password_path_has_them(raw: dict[str, Any]) -> None:
+def test_oauth_export_is_the_sign_in_list_and_password_path_the_import(raw: dict[str, Any]) -> None:
     oauth = build(copy.deepcopy(raw))
     rows = list(csv.DictReader(io.StringIO(oauth.values["csv"])))
-    assert len(rows) == 6 and all(r["SMTP Password"] == r["IMAP Password"] == "" for r in rows)
+    assert len(rows) == 6 and all(r["Password"].startswith("pw-") and "SMTP Password" not in r for r in rows)
     assert oauth.values["csv_secret"] is True
     raw["defaults"]["sending"] = "password"
     password = build(raw)
