@@ -14,6 +14,11 @@ lives with the Exchange mailbox, so it is uploaded once the mailbox answers (pro
 `photo` the mailbox's photo is not managed (never read, never removed), except that dropping `photo` from a mailbox
 that had one removes it.
 
+Create sends the user and its licence in the tenant's shared Graph `$batch`, gathered with the other Mailbox creates
+running at the same moment (providers/mailbox/create.py, providers/clients/graph/gather.py): about 2 requests of a
+batch per mailbox instead of a look-up, a create and a licence call each. A taken UPN, or a batch that failed, goes
+the one-by-one way below, which reads back before it writes.
+
 Create does not wait for Exchange: it returns once the user exists, carries its persona and is licensed
 (`mailbox_ready` False). Provisioning takes minutes at Microsoft, and the provider server's four threads would each be
 held that long per mailbox; the domain's DomainMailboxes (providers/domain_mailboxes) waits for all of the domain's
