@@ -21,6 +21,7 @@ own Retry-After), answers come in any order and are matched by id.
 
 from __future__ import annotations
 
+import copy
 import logging
 import threading
 import time
@@ -84,7 +85,7 @@ def submit(settings: Settings, tenant_id: str, requests: list[dict[str, Any]]) -
         while not group.done:
             _ready.wait()
     if group.error is not None:
-        raise group.error
+        raise copy.copy(group.error)  # each caller its own instance: tracebacks are per raise
     return group.answers
 
 

@@ -100,3 +100,17 @@ def test_failed_dependency_answers_424_and_the_create_error_is_raised(sandbox: A
     assert licence["body"]["error"]["code"]
     with pytest.raises(errors.BadRequest, match="domain portion"):
         create_in_batch(sandbox.settings, args, "Zz9!" + uuid.uuid4().hex)
+
+
+def test_a_lost_batch_goes_one_by_one_without_a_duplicate(sandbox: Any, online: tuple[str, str, str]) -> None:
+    tenant_id, _, sku = online
+    news = declared(online)
+    sandbox.reset_requests()
+    sandbox.set_faults("graph", next_drop=1)  # the $batch's connection drops: whether it landed is unknown
+    made = MailboxProvider().create(news)
+    graph = sandbox.requests()["doubles"]["graph"]["by_kind"]
+    assert graph["POST /v1.0/$batch"] == 1 and graph["GET /v1.0/users"] >= 1, graph  # then read back by UPN
+    upn = f"{news['local_part']}@{news['domain']}"
+    users = [u for u in sandbox.admin_state()["world"]["tenants"][tenant_id]["users"].values()
+             if u["user_principal_name"] == upn]
+    assert [u["id"] for u in users] == [made.id] and sku in users[0]["assigned_licenses"]
