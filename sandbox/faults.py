@@ -149,6 +149,16 @@ def _drop(receive: Receive) -> bool:
     return True
 
 
+def _held(send: Send, ms: int) -> Send:
+    """`send` that waits `ms` before the answer's first message (the work is done by then)."""
+    async def held(message: Any) -> None:
+        if message.get("type") == "http.response.start":
+            await asyncio.sleep(ms / 1000)
+        await send(message)
+
+    return held
+
+
 class FaultMiddleware:
     """ASGI middleware applying `world.faults[double]` to every HTTP request."""
 
@@ -166,11 +176,12 @@ class FaultMiddleware:
         with self.world.lock:
             faults = self.world.faults_for(self.double)
             latency_ms, retry_after = faults.latency_ms, faults.retry_after_s
+            answer_ms = getattr(faults, "answer_latency_ms", 0)  # worlds pickled before the knob lack it
             kind = _pick(faults, self.double)
         if latency_ms > 0:
             await asyncio.sleep(latency_ms / 1000)
         if kind is None:
-            await self.app(scope, receive, send)
+            await self.app(scope, receive, _held(send, answer_ms) if answer_ms > 0 else send)
             return
         count(self.double, kind)
         log.debug("%s: injecting %s on %s %s", self.double, kind, scope.get("method"), scope.get("path"))

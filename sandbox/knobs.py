@@ -24,5 +24,8 @@ class Faults:
     next_429: int = 0
     next_503: int = 0
     next_drop: int = 0
+    # The return leg of a round trip: the answer is held this long after the double has done the work (latency_ms
+    # is the outbound leg, before it), so a test can catch "done at the service, not yet known to the caller".
+    answer_latency_ms: int = 0
     # Seed of this double's fault RNG (sandbox.faults): the same seed gives the same verdicts in request order.
     seed: int | None = None

@@ -204,6 +204,7 @@ class Scenario:
     when: Callable[[list[str], State], bool]
     at_crash: Callable[[Crash], None]  # proves the kill happened where the scenario says
     latency: tuple[str, int] | None = None  # (double, ms) to widen the window
+    latency_knob: str = "latency_ms"  # or "answer_latency_ms": the answer held after the work is done
     mailbox_delay_s: float = 0.5
     plain_refresh_first: bool = False  # also show what a refresh without --clear-pending-creates leaves
 
@@ -238,7 +239,10 @@ SCENARIOS = [
              lambda lines, _state: created(lines, "M365Tenant", "crashtenant.com"), _tenant_no_mailbox),
     Scenario("users-created-mailboxes-provisioning", "crashmailbox.com",
              lambda _lines, state: len(users_at(state, "crashmailbox.com")) >= 1, _mailboxes_in_flight,
-             mailbox_delay_s=5.0, plain_refresh_first=True),
+             mailbox_delay_s=5.0, plain_refresh_first=True,
+             # the users and licences are one $batch and Mailbox create returns with its answer: hold Graph's
+             # answers so the kill lands after the users exist and before any Mailbox create is recorded
+             latency=("graph", 1000), latency_knob="answer_latency_ms"),
     Scenario("dkim-signing-config-created-not-enabled", "crashdkim.com",
              lambda _lines, state: dkim_of(state, "crashdkim.com") is not None, _dkim_started,
              latency=("exchange", 1500)),
@@ -315,7 +319,7 @@ def test_killed_up_converges_after_cancel_refresh_up(
     mailbox_delay(scenario.mailbox_delay_s)
     if scenario.latency:
         double, ms = scenario.latency
-        sandbox.set_faults(double, latency_ms=ms)
+        sandbox.set_faults(double, **{scenario.latency_knob: ms})
 
     started = time.monotonic()
     crash = crash_up(project, sandbox, scenario.when)

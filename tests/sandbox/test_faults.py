@@ -54,6 +54,22 @@ def test_probabilities_and_503() -> None:
     assert _client("graph", world).get("/").status_code == 429
 
 
+def test_answer_latency_holds_the_answer_after_the_work() -> None:
+    done: list[float] = []
+
+    async def work(_: object) -> PlainTextResponse:
+        done.append(time.monotonic())
+        return PlainTextResponse("ok")
+
+    world = World()
+    world.faults["graph"] = Faults(answer_latency_ms=300)
+    client = TestClient(FaultMiddleware(Starlette(routes=[Route("/", work)]), world, "graph"))
+    started = time.monotonic()
+    assert client.get("/").text == "ok"
+    answered = time.monotonic()
+    assert done[0] - started < 0.25 and answered - done[0] >= 0.3  # the work first, the answer 300 ms later
+
+
 def test_charge_write_quota_per_key() -> None:
     faults.reset()
     world = World()

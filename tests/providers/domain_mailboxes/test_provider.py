@@ -73,6 +73,12 @@ def mailboxes(online: tuple[str, str, str], n: int, **over: Any) -> list[Any]:
             for _ in range(n)]
 
 
+def smtp_auth(exchange: ExchangeClient, upn: str) -> bool:
+    """The mailbox's effective SMTP AUTH: its override, else the tenant-wide setting it follows."""
+    own = exchange.get_mailbox_smtp_auth(upn)
+    return exchange.get_tenant_smtp_auth() if own is None else own
+
+
 def pending(created: Any, **over: Any) -> dict[str, Any]:
     outs = created.outs
     return box(outs["email"], created.id, time_zone=outs["time_zone"], language=outs["language"],
@@ -96,7 +102,7 @@ def test_one_wait_finishes_every_mailbox_in_batches(sandbox: Any, online: tuple[
         settings = graph.mailbox_settings(item["user_id"])
         assert settings is not None and settings["timeZone"] == "Europe/Berlin"
         assert settings["language"]["locale"] == "de-DE"
-        assert exchange.get_mailbox_smtp_auth(item["upn"]) is (item["sending"] == "password")
+        assert smtp_auth(exchange, item["upn"]) is (item["sending"] == "password")
     assert graph.get_photo(items[0]["user_id"]) == png()
     # per round 2 batches of reads; 2 batches of writes; one photo (not 21 + 21 single calls and polls per mailbox)
     assert graph_requests < 21, graph_requests
@@ -114,7 +120,7 @@ def test_update_finishes_only_new_users_and_read_echoes(sandbox: Any, online: tu
     assert provider.diff(created.id, created.outs, news).changes
     updated = provider.update(created.id, created.outs, news)
     assert updated.outs["ready"] == 2
-    assert ExchangeClient(sandbox.settings, tenant_id).get_mailbox_smtp_auth(second.outs["email"]) is False
+    assert smtp_auth(ExchangeClient(sandbox.settings, tenant_id), second.outs["email"]) is False
     read = provider.read(created.id, updated.outs)
     assert read.id == created.id and read.outs == updated.outs and not provider.diff(created.id, read.outs,
                                                                                      news).changes

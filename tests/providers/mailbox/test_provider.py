@@ -17,6 +17,7 @@ import pytest
 from providers import config
 from providers.base import UNKNOWN
 from providers.clients import errors
+from providers.clients.exchange import ExchangeClient
 from providers.config import Settings
 from providers.domain_mailboxes import DomainMailboxesProvider
 from providers.mailbox import MARKER, Mailbox, MailboxProvider
@@ -270,7 +271,9 @@ def test_create_outputs(sandbox: Any, online: dict[str, Any], caplog: pytest.Log
     assert user["usage_location"] == "US" and online["licence_sku_id"] in user["assigned_licenses"]
     finish(created)  # the mailbox settings and SMTP AUTH are the domain step's now
     user = world_user(sandbox, online["tenant_id"], created.id)
-    assert user is not None and user["smtp_client_auth_disabled"] is True  # OAuth: basic SMTP AUTH off explicitly
+    # OAuth: basic SMTP AUTH off, by following the tenant-wide setting (off) rather than a per-mailbox override
+    assert user is not None and user["smtp_client_auth_disabled"] is None
+    assert ExchangeClient(sandbox.settings, online["tenant_id"]).get_tenant_smtp_auth() is False
     live = MailboxProvider().read(created.id, outs).outs
     assert live["mailbox_ready"] and live["smtp_auth_enabled"] is False
     mailbox = GraphClient(sandbox.settings, online["tenant_id"]).mailbox_settings(created.id)
@@ -281,7 +284,6 @@ def test_create_outputs(sandbox: Any, online: dict[str, Any], caplog: pytest.Log
 
 
 def test_password_sending_enables_smtp_auth(sandbox: Any, online: dict[str, Any]) -> None:
-    from providers.clients.exchange import ExchangeClient
 
     created = MailboxProvider().create({**online, "sending": "password"})
     finish(created)
@@ -313,7 +315,6 @@ def test_someone_elses_user_is_an_ownership_conflict(sandbox: Any, online: dict[
 
 
 def test_read_reports_drift_and_update_repairs_it(sandbox: Any, online: dict[str, Any]) -> None:
-    from providers.clients.exchange import ExchangeClient
     from providers.clients.graph import GraphClient
 
     provider = MailboxProvider()
