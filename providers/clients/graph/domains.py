@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 from msgraph.generated.models.domain import Domain
 from msgraph.generated.models.domain_dns_cname_record import DomainDnsCnameRecord
@@ -14,6 +15,7 @@ from msgraph.generated.models.domain_dns_txt_record import DomainDnsTxtRecord
 from msgraph.graph_service_client import GraphServiceClient
 
 from providers.clients.errors import BadRequest, Conflict, NotFound, NotReady, ServerError
+from providers.clients.graph.raw import get_json
 from providers.clients.graph.session import API, MAX_PAGES, GraphBase, none_if_missing
 
 log = logging.getLogger(__name__)
@@ -41,6 +43,11 @@ def _domain(model: Domain) -> GraphDomain:
                        supported_services=tuple(model.supported_services or ()))
 
 
+def _domain_json(body: dict[str, Any]) -> GraphDomain:
+    return GraphDomain(id=str(body.get("id") or "").lower(), is_verified=bool(body.get("isVerified")),
+                       supported_services=tuple(body.get("supportedServices") or ()))
+
+
 def _service_record(rec: DomainDnsRecord, service: str) -> ServiceRecord | None:
     label, pref = (rec.label or "").lower().rstrip("."), None
     if isinstance(rec, DomainDnsMxRecord):
@@ -62,8 +69,8 @@ def _service_record(rec: DomainDnsRecord, service: str) -> ServiceRecord | None:
 class DomainOperations(GraphBase):
     def get_domain(self, name: str) -> GraphDomain | None:
         async def work(client: GraphServiceClient) -> GraphDomain | None:
-            found = await client.domains.by_domain_id(name).get()
-            return _domain(found) if found else None
+            found = await get_json(client, client.domains.by_domain_id(name).to_get_request_information())
+            return _domain_json(found) if found else None
 
         return self._run(f"get domain {name}", work, none_if_missing)
 
