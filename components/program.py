@@ -22,6 +22,7 @@ from pulumi.runtime.proto import resource_pb2
 
 from components.fleet import ALLOW_MASS_DELETE, ColdEmailFleet, GuardrailError
 from components.spec import LEGAL_NOTICE, SpecError, load_spec
+from components.stack_trace import install as trim_stack_traces
 
 READ_STACK_OUTPUTS = "pulumi:pulumi:readStackOutputs"
 ALLOW_ENV = "COLDFLEET_ALLOW_MASS_DELETE"  # what `coldfleet up --allow-mass-delete` sets for one run
@@ -79,6 +80,7 @@ def read_previous_inventory(attempts: int = 5, pause_s: float = 0.2) -> dict[str
 def main() -> None:
     """The program. A refused spec or guardrail becomes `pulumi.RunError`: the language server then reports its
     message once, without the Python traceback it attaches to any other exception (automation `_server.py`)."""
+    trim_stack_traces()  # about 2 KB less state per resource (components/stack_trace.py)
     try:
         _program()
     except (SpecError, GuardrailError) as error:

@@ -38,6 +38,7 @@ from providers import config, snapshot
 from providers import log as provider_log
 from providers.clients.http import WriteUnconfirmed
 from providers.config import Settings
+from providers.types import STORED
 
 log = logging.getLogger(__name__)
 
@@ -186,9 +187,10 @@ class BaseProvider(ResourceProvider, Generic[ArgsT]):
         provider_log.install()
         config.load(req.config.get)
 
-    def parse(self, props: Mapping[str, Any]) -> ArgsT:
-        """Validated, normalised inputs (raises pydantic's ValidationError)."""
-        return self.ARGS.model_validate(normalise(dict(props)))
+    def parse(self, props: Mapping[str, Any], stored: bool = False) -> ArgsT:
+        """Validated, normalised inputs (raises pydantic's ValidationError). `stored`: props from the state, which
+        were checked when declared; validators that need a heavy library (checkdmarc) skip it (providers.types)."""
+        return self.ARGS.model_validate(normalise(dict(props)), context={STORED: True} if stored else None)
 
     def dump(self, args: BaseModel) -> dict[str, Any]:
         """The input dict as the state holds it (aliases such as `dmarc.t`)."""

@@ -6,6 +6,10 @@ them, so syntax, tag values and lookup limits are checked by a maintained parser
 Validation never touches the network: checkdmarc is given `OfflineResolver`, which answers the SPF chain of the
 includes we know (Microsoft's) and treats any other include as a leaf costing one lookup. Nested lookups behind an
 unknown include can only be counted live: pass a real `dns.resolver.Resolver` as `resolver` for that.
+
+checkdmarc and dns.resolver are imported by the functions that use them, not by this module: providers/types.py
+imports it, so every provider process would otherwise pay about a third of its import time (checkdmarc pulls in
+its BIMI, MTA-STS and SMTP-TLS parsers) even for a `refresh` that never validates a record.
 """
 
 from __future__ import annotations
@@ -13,13 +17,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Sequence
 from typing import Any, Literal
-
-import dns.rdatatype
-import dns.resolver
-import dns.rrset
-from checkdmarc import dmarc as cd_dmarc
-from checkdmarc import spf as cd_spf
-from checkdmarc import utils as cd_utils
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +49,11 @@ class OfflineResolver:
         self.asked: set[str] = set()
         self.unknown_includes: set[str] = set()
 
-    def resolve(self, qname: Any, rdtype: Any, **_kw: Any) -> dns.rrset.RRset:
+    def resolve(self, qname: Any, rdtype: Any, **_kw: Any) -> Any:
+        import dns.rdatatype
+        import dns.resolver
+        import dns.rrset
+
         name = str(qname).rstrip(".").lower()
         kind = rdtype if isinstance(rdtype, str) else dns.rdatatype.to_text(rdtype)
         self.asked.add(name)
@@ -68,6 +69,8 @@ class OfflineResolver:
 
     def forget(self) -> None:
         """Drop what checkdmarc cached from our placeholder answers (its cache is process-global)."""
+        from checkdmarc import utils as cd_utils
+
         for key in list(cd_utils.DNS_CACHE.keys()):
             if str(key).split("_", 1)[0] in self.asked:
                 cd_utils.DNS_CACHE.pop(key, None)
@@ -83,6 +86,8 @@ def validate_spf(record: str, domain: str, *, resolver: Any = None) -> int:
     if len(record.encode()) > MAX_TXT_STRING:
         # Multi-string SPF is legal but receivers and DNS panels mangle it; ours must fit in one string.
         raise RecordError(f"SPF record for {domain} is {len(record.encode())} bytes; it must fit one 255-byte string")
+    from checkdmarc import spf as cd_spf
+
     offline = resolver is None
     res = OfflineResolver() if offline else resolver
     try:
@@ -131,6 +136,8 @@ def validate_rua(uri: str) -> str:
     """A DMARC aggregate-report URI; we only publish mailto: (the one scheme receivers must support)."""
     if not uri.lower().startswith("mailto:"):
         raise RecordError(f"{uri!r} is not a mailto: URI")
+    from checkdmarc import dmarc as cd_dmarc
+
     try:
         parsed = cd_dmarc.parse_dmarc_report_uri(uri)
     except cd_dmarc.DMARCError as error:
@@ -146,6 +153,8 @@ def validate_dmarc(record: str, domain: str) -> dict[str, str]:
     Report-destination checks (MX of the rua domain, external authorisation records) need live DNS and are only
     warnings in checkdmarc: they are skipped here.
     """
+    from checkdmarc import dmarc as cd_dmarc
+
     res = OfflineResolver(known={}, leaf=None)
     try:
         parsed = cd_dmarc.parse_dmarc_record(record, domain, resolver=res, timeout=2.0, retries=0)

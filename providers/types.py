@@ -25,7 +25,16 @@ import re
 from typing import Annotated, Any, Literal
 
 import idna
-from pydantic import AfterValidator, AliasChoices, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from providers.dmarc import RecordError, build_dmarc, validate_dmarc, validate_rua
 
@@ -180,7 +189,17 @@ Policy = Literal["none", "quarantine", "reject"]
 Alignment = Literal["r", "s"]
 
 
-def _mailto(value: str) -> str:
+STORED = "stored"  # validation context: props read back from the state, already checked when they were declared
+
+
+def stored(info: ValidationInfo) -> bool:
+    """True when validating what the state holds (refresh's read): checkdmarc already accepted it at `check`."""
+    return bool(info.context and info.context.get(STORED))
+
+
+def _mailto(value: str, info: ValidationInfo) -> str:
+    if stored(info):
+        return value.strip()  # importing checkdmarc costs a refresh about 0.3-1.5 s (providers/dmarc.py)
     return validate_rua(value.strip())  # a RecordError is a ValueError; per entry, so errors name `rua[1]`
 
 
@@ -208,7 +227,9 @@ class Dmarc(BaseModel):
         return [value] if isinstance(value, str) else value  # a single URI is accepted as a list of one
 
     @model_validator(mode="after")
-    def _valid_record(self) -> Dmarc:
+    def _valid_record(self, info: ValidationInfo) -> Dmarc:
+        if stored(info):
+            return self
         try:
             validate_dmarc(self.record(), "dmarc.invalid")  # the domain only appears in checkdmarc's messages
         except RecordError as error:

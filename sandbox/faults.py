@@ -1,5 +1,11 @@
 """Fault injection for every double: latency, 429 + Retry-After, 503, dropped connections, per-app+tenant write quotas.
 
+Two kinds of dropped connection: `drop` (`pdrop`, `next_drop`) closes the connection before the double sees the
+request, so nothing happened; `drop_after` (`pdrop_after`, `next_drop_after`) lets the double handle the request,
+state changes included, and closes the connection instead of sending the answer. To the client both look the same
+(the request went out, no answer came), which is why a client must read back after a dropped write rather than
+repeat it: with `drop_after` a repeated create makes a second object.
+
 The launcher wraps each app in `FaultMiddleware`; doubles call `charge_write` on writes. Knobs live in
 `world.faults[<double>]` (set through the admin app). Counters of what the middleware saw and injected are kept per
 process (not persisted) so tests can assert on retries at the server; every round trip is also counted by method and
@@ -42,7 +48,7 @@ def count(double: str, what: str) -> None:
 
 
 def stats() -> dict[str, dict[str, int]]:
-    """Per double: `requests` seen, and `429`, `503`, `drop`, `write_429` injected."""
+    """Per double: `requests` seen, and `429`, `503`, `drop`, `drop_after`, `write_429` injected."""
     with _stats_lock:
         return {name: dict(c) for name, c in _stats.items()}
 
@@ -127,13 +133,15 @@ def _error_body(double: str, status: int) -> tuple[bytes, str]:
 def _pick(faults: Faults, double: str = "") -> str | None:
     """Which fault (if any) this request gets; one-shot counters first, then the probabilities (seeded per double
     when `faults.seed` is set)."""
-    for attr, kind in (("next_drop", "drop"), ("next_429", "429"), ("next_503", "503")):
+    for attr, kind in (("next_drop", "drop"), ("next_429", "429"), ("next_503", "503"),
+                       ("next_drop_after", "drop_after")):
         if getattr(faults, attr, 0) > 0:
             setattr(faults, attr, getattr(faults, attr) - 1)
             return kind
     rng = _rng(double, faults.seed)
     roll = rng.random() if rng is not None else random.random()
-    for prob, kind in ((faults.pdrop, "drop"), (faults.p429, "429"), (faults.p503, "503")):
+    for prob, kind in ((faults.pdrop, "drop"), (faults.p429, "429"), (faults.p503, "503"),
+                       (faults.pdrop_after, "drop_after")):
         if roll < prob:
             return kind
         roll -= prob
@@ -157,6 +165,16 @@ def _held(send: Send, ms: int) -> Send:
         await send(message)
 
     return held
+
+
+async def _handle_then_drop(app: ASGIApp, scope: Scope, receive: Receive) -> None:
+    """Run the request through the double (its state changes), keep the answer back, then drop the connection."""
+
+    async def swallow(_message: Any) -> None:
+        return None
+
+    await app(scope, receive, swallow)
+    _drop(receive)
 
 
 class FaultMiddleware:
@@ -186,6 +204,9 @@ class FaultMiddleware:
         count(self.double, kind)
         log.debug("%s: injecting %s on %s %s", self.double, kind, scope.get("method"), scope.get("path"))
         if kind == "drop" and _drop(receive):
+            return
+        if kind == "drop_after":
+            await _handle_then_drop(self.app, scope, receive)
             return
         status = 429 if kind == "429" else 503
         body, ctype = _error_body(self.double, status)

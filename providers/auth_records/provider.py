@@ -74,7 +74,7 @@ class AuthRecordsProvider(BaseProvider[AuthRecordsArgs]):
             return props
 
     def _read(self, id_: str, props: dict[str, Any], settings: Settings) -> Read:
-        args = self.parse(props)
+        args = self.parse(props, stored=True)
         inputs = self.dump(args)
         verified, mx, cnames = self._read_graph(settings, args)
         dkim: DkimConfig | None = None

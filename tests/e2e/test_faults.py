@@ -1,11 +1,13 @@
 """`coldfleet up` of a 5-domain fleet converges in one run while every double throttles, fails and drops connections.
 
 The rates are the ones measured on the old main (10 % 429, 3 % 503, 1 % dropped connections on every double),
-where a 3-domain `up` converged one time in three and the failures were Python tracebacks. Here the same rates run
-under three seeds: the run must exit 0, print no traceback, and a following `preview --expect-no-changes` (faults
-off) must be empty. Each double's fault RNG takes the seed (the sandbox's `seed` knob); the
-concurrency of the provider threads still varies which request draws which fault, so a seed fixes the rates' draw,
-not the schedule.
+where a 3-domain `up` converged one time in three and the failures were Python tracebacks, plus 1 % of requests
+handled and then dropped before the answer (`pdrop_after`: the write happened, the client never hears of it, so it
+must read back rather than repeat). Here those rates run under three seeds: the run must exit 0, print no traceback,
+leave exactly one of everything at the doubles (no duplicate tenant, order, user or record: test_kills' count), and
+a following `preview --expect-no-changes` (faults off) must be empty. Each double's fault RNG takes the seed (the
+sandbox's `seed` knob); the concurrency of the provider threads still varies which request draws which fault, so a
+seed fixes the rates' draw, not the schedule.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 log = logging.getLogger(__name__)
 
 DOUBLES = ("identity", "graph", "exchange", "partner_center", "cloudflare", "namecom")
-RATES = {"p429": 0.10, "p503": 0.03, "pdrop": 0.01, "retry_after_s": 1}
+RATES = {"p429": 0.10, "p503": 0.03, "pdrop": 0.01, "pdrop_after": 0.01, "retry_after_s": 1}
 SEEDS = (11, 23, 47)
 SAMPLE_DOMAIN = "{name: getacme.com, status: active}"
 TRACEBACK = re.compile(r"Traceback \(most recent call last\)|^\s+File \".*\", line \d+", re.MULTILINE)
@@ -72,7 +74,12 @@ def test_up_converges_under_faults(sandbox: Any, tmp_path: Path, seed: int) -> N
              {d: {k: v for k, v in c.items() if k != "requests"} for d, c in injected.items()},
              output.count("reading back and continuing"))
     assert sum(c.get("drop", 0) + c.get("429", 0) + c.get("503", 0) for c in injected.values()) > 0
+    assert sum(c.get("drop_after", 0) for c in injected.values()) > 0
     assert not TRACEBACK.search(output), output
     assert up.returncode == 0, output
+    from tests.e2e.test_kills import count_domain  # here: test_kills imports this module
+
+    problems = [p for d in domains for p in count_domain(sandbox.admin_state(), d)]
+    assert problems == [], "\n".join(problems)
     preview = run(project, sandbox, "preview", "--stack", "dev", "--expect-no-changes")
     assert preview.returncode == 0, preview.stdout + preview.stderr

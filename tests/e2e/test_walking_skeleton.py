@@ -125,6 +125,20 @@ def test_export_is_an_instantly_csv_and_secrets_stay_secret(
     assert sandbox.info["credentials"]["client_secret"] not in state
 
 
+def test_state_keeps_only_our_frames_of_each_stack_trace(
+    sandbox: Any, project_dir: Path, provisioned: dict[str, Any]
+) -> None:
+    """components/stack_trace.py: the frames below coldfleet's own (asyncio, gRPC, threading) are not stored."""
+    state = json.loads((project_dir / ".state" / ".pulumi" / "stacks" / "coldfleet" / "dev.json").read_text())
+    mailboxes = [r for r in state["checkpoint"]["latest"]["resources"] if r["type"].endswith(":Mailbox")]
+    assert mailboxes
+    for resource in mailboxes:
+        frames = [f["sourcePosition"] for f in resource["stackTrace"]]
+        assert frames and frames[0] == resource["sourcePosition"]
+        assert not [f for f in frames if "site-packages" in f or "/lib/python3" in f], frames
+        assert len(json.dumps(resource)) <= 4096
+
+
 def test_preview_after_up_has_no_changes(sandbox: Any, project_dir: Path, provisioned: dict[str, Any]) -> None:
     proc = coldfleet(project_dir, sandbox.dir, "preview", "--stack", "dev", "--expect-no-changes")
     assert "unchanged" in proc.stdout

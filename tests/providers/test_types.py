@@ -71,3 +71,21 @@ def test_password_length_bounds() -> None:
     assert not passwords.meets_complexity("a" * 30)
     assert not passwords.meets_complexity(string.ascii_lowercase)
     assert passwords.meets_complexity("Abcdefgh1")  # three classes are enough for Entra
+
+
+def test_stored_dmarc_skips_checkdmarc_but_declared_dmarc_does_not() -> None:
+    """State read back by refresh was checked when declared: validating it again need not import checkdmarc."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from providers.types import Dmarc, STORED; "
+            "d = Dmarc.model_validate({'policy': 'reject', 'rua': ['mailto:d@example.com']}, context={STORED: True}); "
+            "assert d.record().startswith('v=DMARC1; p=reject'); assert 'checkdmarc' not in sys.modules; "
+            "Dmarc.model_validate({'policy': 'reject'}); assert 'checkdmarc' in sys.modules")
+    subprocess.run([sys.executable, "-c", code], check=True)
+    from pydantic import ValidationError
+
+    from providers.types import Dmarc
+
+    with pytest.raises(ValidationError, match="rua"):
+        Dmarc.model_validate({"policy": "reject", "rua": ["https://example.com"]})

@@ -132,6 +132,37 @@ def test_dropped_connection_has_no_response(sandbox: SandboxHandle) -> None:
     assert sandbox.request_counts("identity")["drop"] == 1
 
 
+def test_drop_after_handler_does_the_work_and_sends_nothing() -> None:
+    seen: list[str] = []
+
+    async def write(_: object) -> PlainTextResponse:
+        seen.append("done")
+        return PlainTextResponse("created", status_code=201)
+
+    world = World()
+    world.faults["cloudflare"] = Faults(next_drop_after=1)
+    client = TestClient(FaultMiddleware(Starlette(routes=[Route("/", write, methods=["POST"])]), world, "cloudflare"))
+    with pytest.raises(Exception):  # noqa: B017, PT011 - no answer at all: the test client has nothing to return
+        client.post("/")
+    assert seen == ["done"]
+    assert client.post("/").status_code == 201
+    assert seen == ["done", "done"]
+
+
+def test_drop_after_handler_keeps_the_write_at_the_double(sandbox: SandboxHandle) -> None:
+    """`next_drop_after`: the zone is created, the client gets no answer; a read back finds it."""
+    name = f"dropafter-{time.monotonic_ns()}.com"
+    account = sandbox.credentials["cloudflare_account_id"]
+    sandbox.set_faults("cloudflare", next_drop_after=1)
+    with httpx.Client(base_url=sandbox.endpoints["cloudflare"], verify=sandbox.ca_cert,
+                      headers={"Authorization": f"Bearer {sandbox.credentials['cloudflare_api_token']}"}) as client:
+        with pytest.raises(httpx.TransportError):
+            client.post("/zones", json={"name": name, "account": {"id": account}})
+        found = client.get("/zones", params={"name": name, "account.id": account}).json()["result"]
+    assert [z["name"] for z in found] == [name]
+    assert sandbox.request_counts("cloudflare")["drop_after"] == 1
+
+
 def test_latency(sandbox: SandboxHandle) -> None:
     sandbox.set_faults("identity", latency_ms=150)
     started = time.monotonic()

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 from kiota_abstractions.base_request_configuration import RequestConfiguration
 from msgraph.generated.models.delegated_admin_access_details import DelegatedAdminAccessDetails
@@ -37,6 +38,7 @@ from msgraph.graph_service_client import GraphServiceClient
 
 from providers.clients.errors import ServerError
 from providers.clients.graph.principals import find_sp, quoted
+from providers.clients.graph.raw import get_json
 from providers.clients.graph.session import API, MAX_PAGES, GraphBase, none_if_missing
 
 log = logging.getLogger(__name__)
@@ -57,6 +59,15 @@ def _relationship(model: DelegatedAdminRelationship) -> GdapRelationship:
     return GdapRelationship(id=model.id or "", display_name=model.display_name or "", status=str(status),
                             customer_tenant_id=model.customer.tenant_id if model.customer else None,
                             role_ids=tuple(str(r.role_definition_id).lower() for r in roles if r.role_definition_id))
+
+
+def _relationship_json(body: dict[str, Any]) -> GdapRelationship:
+    roles = (body.get("accessDetails") or {}).get("unifiedRoles") or []
+    customer = body.get("customer") or {}
+    return GdapRelationship(id=str(body.get("id") or ""), display_name=str(body.get("displayName") or ""),
+                            status=str(body.get("status") or "unknown"), customer_tenant_id=customer.get("tenantId"),
+                            role_ids=tuple(str(r["roleDefinitionId"]).lower() for r in roles
+                                           if isinstance(r, dict) and r.get("roleDefinitionId")))
 
 
 class AccessOperations(GraphBase):
@@ -110,9 +121,10 @@ class AccessOperations(GraphBase):
 
     def get_gdap_relationship(self, relationship_id: str) -> GdapRelationship | None:
         async def work(client: GraphServiceClient) -> GdapRelationship | None:
-            found = await client.tenant_relationships.delegated_admin_relationships.by_delegated_admin_relationship_id(
-                relationship_id).get()
-            return _relationship(found) if found else None
+            builder = client.tenant_relationships.delegated_admin_relationships.by_delegated_admin_relationship_id(
+                relationship_id)
+            found = await get_json(client, builder.to_get_request_information())
+            return _relationship_json(found) if found else None
 
         return self._run(f"GDAP relationship {relationship_id}", work, none_if_missing)
 

@@ -17,7 +17,8 @@ from providers.clients.graph.batch import run_batch
 from providers.clients.graph.consent import ConsentOperations
 from providers.clients.graph.domains import DomainOperations
 from providers.clients.graph.photos import PhotoOperations
-from providers.clients.graph.session import API, to_dict
+from providers.clients.graph.raw import get_json
+from providers.clients.graph.session import API
 from providers.clients.graph.users import UserOperations
 
 
@@ -34,11 +35,11 @@ class GraphClient(DomainOperations, UserOperations, PhotoOperations, ConsentOper
 
     def organization(self) -> dict[str, Any]:
         async def work(client: GraphServiceClient) -> dict[str, Any]:
-            page = await client.organization.get()
-            orgs = page.value if page and page.value else []
+            page = await get_json(client, client.organization.to_get_request_information())
+            orgs = [o for o in page.get("value") or [] if isinstance(o, dict)]
             if not orgs:
                 raise NotFound("organization: the tenant returned no organization", api=API)
-            return to_dict(orgs[0])
+            return {k: v for k, v in orgs[0].items() if not k.startswith("@odata.")}
 
         return self._run("organization", work)
 

@@ -11,6 +11,7 @@ Needs Application.ReadWrite.All and DelegatedPermissionGrant.ReadWrite.All (or D
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 from kiota_abstractions.base_request_configuration import RequestConfiguration
 from msgraph.generated.models.o_auth2_permission_grant import OAuth2PermissionGrant
@@ -22,7 +23,8 @@ from msgraph.graph_service_client import GraphServiceClient
 
 from providers.clients.errors import BadRequest, ServerError
 from providers.clients.graph.principals import ensure_sp, find_sp, is_conflict, quoted
-from providers.clients.graph.session import API, MAX_PAGES, GraphBase
+from providers.clients.graph.raw import get_all
+from providers.clients.graph.session import API, GraphBase
 
 log = logging.getLogger(__name__)
 
@@ -34,19 +36,22 @@ def _scopes(raw: str | None) -> list[str]:
     return list(dict.fromkeys((raw or "").split()))
 
 
-async def _find_grant(client: GraphServiceClient, client_sp: str, resource_sp: str) -> OAuth2PermissionGrant | None:
-    """The AllPrincipals grant of client_sp on resource_sp (Graph filters grants by clientId only, `eq`)."""
+@dataclass(frozen=True)
+class _Grant:
+    id: str
+    scope: str | None
+
+
+async def _find_grant(client: GraphServiceClient, client_sp: str, resource_sp: str) -> _Grant | None:
+    """The AllPrincipals grant of client_sp on resource_sp (Graph filters grants by clientId only, `eq`); read as
+    JSON, not through the SDK's models (graph/raw.py)."""
     params = Oauth2PermissionGrantsRequestBuilder.Oauth2PermissionGrantsRequestBuilderGetQueryParameters(
         filter=f"clientId eq {quoted(client_sp)}")
-    builder = client.oauth2_permission_grants
-    page = await builder.get(RequestConfiguration(query_parameters=params))
-    for _ in range(MAX_PAGES):
-        for grant in page.value if page and page.value else []:
-            if grant.resource_id == resource_sp and grant.consent_type == ALL_PRINCIPALS:
-                return grant
-        if not page or not page.odata_next_link:
-            break
-        page = await builder.with_url(page.odata_next_link).get()
+    info = client.oauth2_permission_grants.to_get_request_information(RequestConfiguration(query_parameters=params))
+    base_url = client.request_adapter.base_url
+    for grant in await get_all(client, info, base_url, "admin consent grants"):
+        if grant.get("resourceId") == resource_sp and grant.get("consentType") == ALL_PRINCIPALS:
+            return _Grant(id=str(grant.get("id") or ""), scope=grant.get("scope"))
     return None
 
 

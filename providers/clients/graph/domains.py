@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 from msgraph.generated.models.domain import Domain
-from msgraph.generated.models.domain_dns_cname_record import DomainDnsCnameRecord
-from msgraph.generated.models.domain_dns_mx_record import DomainDnsMxRecord
-from msgraph.generated.models.domain_dns_record import DomainDnsRecord
-from msgraph.generated.models.domain_dns_srv_record import DomainDnsSrvRecord
-from msgraph.generated.models.domain_dns_txt_record import DomainDnsTxtRecord
 from msgraph.graph_service_client import GraphServiceClient
 
 from providers.clients.errors import BadRequest, Conflict, NotFound, NotReady, ServerError
+from providers.clients.graph.raw import get_all, get_json
 from providers.clients.graph.session import API, MAX_PAGES, GraphBase, none_if_missing
 
 log = logging.getLogger(__name__)
@@ -41,29 +38,41 @@ def _domain(model: Domain) -> GraphDomain:
                        supported_services=tuple(model.supported_services or ()))
 
 
-def _service_record(rec: DomainDnsRecord, service: str) -> ServiceRecord | None:
-    label, pref = (rec.label or "").lower().rstrip("."), None
-    if isinstance(rec, DomainDnsMxRecord):
-        kind, value, pref = "MX", rec.mail_exchange or "", rec.preference
-    elif isinstance(rec, DomainDnsTxtRecord):
-        kind, value = "TXT", rec.text or ""
-    elif isinstance(rec, DomainDnsCnameRecord):
-        kind, value = "CNAME", rec.canonical_name or ""
-    elif isinstance(rec, DomainDnsSrvRecord):
-        kind = "SRV"
-        value = f"{rec.priority} {rec.weight} {rec.port} {(rec.name_target or '').lower().rstrip('.')}"
-        label = f"{rec.service}.{rec.protocol}.{label}".lower()
+def _domain_json(body: dict[str, Any]) -> GraphDomain:
+    return GraphDomain(id=str(body.get("id") or "").lower(), is_verified=bool(body.get("isVerified")),
+                       supported_services=tuple(body.get("supportedServices") or ()))
+
+
+_RECORD_KINDS = {"#microsoft.graph.domainDnsMxRecord": "MX", "#microsoft.graph.domainDnsTxtRecord": "TXT",
+                 "#microsoft.graph.domainDnsCnameRecord": "CNAME", "#microsoft.graph.domainDnsSrvRecord": "SRV"}
+
+
+def _service_record_json(rec: dict[str, Any], service: str) -> ServiceRecord | None:
+    """A service record from Graph's JSON, the kind from `@odata.type` (what the SDK picks its class by)."""
+    kind = _RECORD_KINDS.get(str(rec.get("@odata.type") or ""))
+    label, pref = str(rec.get("label") or "").lower().rstrip("."), None
+    if kind == "MX":
+        value, pref = str(rec.get("mailExchange") or ""), rec.get("preference")
+    elif kind == "TXT":
+        value = str(rec.get("text") or "")
+    elif kind == "CNAME":
+        value = str(rec.get("canonicalName") or "")
+    elif kind == "SRV":
+        target = str(rec.get("nameTarget") or "").lower().rstrip(".")
+        value = f"{rec.get('priority')} {rec.get('weight')} {rec.get('port')} {target}"
+        label = f"{rec.get('service')}.{rec.get('protocol')}.{label}".lower()
     else:
         return None
     return ServiceRecord(record_type=kind, label=label, value=value.lower().rstrip(".") if kind != "TXT" else value,
-                         preference=pref, ttl=rec.ttl or 3600, supported_service=rec.supported_service or service)
+                         preference=pref, ttl=int(rec.get("ttl") or 3600),
+                         supported_service=str(rec.get("supportedService") or service))
 
 
 class DomainOperations(GraphBase):
     def get_domain(self, name: str) -> GraphDomain | None:
         async def work(client: GraphServiceClient) -> GraphDomain | None:
-            found = await client.domains.by_domain_id(name).get()
-            return _domain(found) if found else None
+            found = await get_json(client, client.domains.by_domain_id(name).to_get_request_information())
+            return _domain_json(found) if found else None
 
         return self._run(f"get domain {name}", work, none_if_missing)
 
@@ -91,10 +100,12 @@ class DomainOperations(GraphBase):
 
     def verification_txt(self, name: str) -> str:
         async def work(client: GraphServiceClient) -> str:
-            page = await client.domains.by_domain_id(name).verification_dns_records.get()
-            for record in page.value if page and page.value else []:
-                if isinstance(record, DomainDnsTxtRecord) and (record.text or "").startswith("MS="):
-                    return record.text or ""
+            builder = client.domains.by_domain_id(name).verification_dns_records
+            for record in await get_all(client, builder.to_get_request_information(), self.base_url,
+                                        f"verification records of {name}"):
+                text = str(record.get("text") or "")
+                if _RECORD_KINDS.get(str(record.get("@odata.type") or "")) == "TXT" and text.startswith("MS="):
+                    return text
             raise NotFound(f"verification records of {name}: no MS= TXT record offered", api=API)
 
         return self._run(f"verification records of {name}", work)
@@ -120,10 +131,11 @@ class DomainOperations(GraphBase):
 
     def service_records(self, name: str, service: str = "Email") -> list[ServiceRecord]:
         async def work(client: GraphServiceClient) -> list[ServiceRecord]:
-            page = await client.domains.by_domain_id(name).service_configuration_records.get()
-            records = page.value if page and page.value else []
-            wanted = [r for r in records if (r.supported_service or "").lower() == service.lower()]
-            return [rec for rec in (_service_record(r, service) for r in wanted) if rec is not None]
+            builder = client.domains.by_domain_id(name).service_configuration_records
+            records = await get_all(client, builder.to_get_request_information(), self.base_url,
+                                    f"service records of {name}")
+            wanted = [r for r in records if str(r.get("supportedService") or "").lower() == service.lower()]
+            return [rec for rec in (_service_record_json(r, service) for r in wanted) if rec is not None]
 
         return self._run(f"service records of {name}", work)
 

@@ -1,8 +1,9 @@
 """Bulk reads of a tenant's users for refresh: one paged list, and mailbox settings twenty at a time.
 
 `GET /users?$select=<what Mailbox.read needs>&$top=999` follows `@odata.nextLink` (999 is Graph's largest page for
-users), so a tenant of up to 999 users is one request. `mailboxSettings` cannot be `$select`ed on the list (Graph
-serves it only on the single-user GET), so those come through `$batch`, 20 GETs per request, the most Graph allows.
+users), so a tenant of up to 999 users is one request, read as JSON without the SDK's models (graph/raw.py).
+`mailboxSettings` cannot be `$select`ed on the list (Graph serves it only on the single-user GET), so those come
+through `$batch`, 20 GETs per request, the most Graph allows.
 """
 
 from __future__ import annotations
@@ -14,11 +15,10 @@ from kiota_abstractions.base_request_configuration import RequestConfiguration
 from msgraph.generated.users.users_request_builder import UsersRequestBuilder
 from msgraph.graph_service_client import GraphServiceClient
 
-from providers.clients.errors import ServerError
 from providers.clients.graph.batch import MAX_ITEMS
 from providers.clients.graph.client import GraphClient
-from providers.clients.graph.session import API, MAX_PAGES
-from providers.clients.graph.users import USER_SELECT, GraphUser, _user
+from providers.clients.graph.raw import get_all
+from providers.clients.graph.users import USER_SELECT, GraphUser, user_from_json
 
 PAGE_SIZE = 999
 NOT_PROVISIONED = "MailboxNotEnabledForRESTAPI"
@@ -36,19 +36,8 @@ def list_users(graph: GraphClient) -> list[GraphUser]:
     params = UsersRequestBuilder.UsersRequestBuilderGetQueryParameters(select=USER_SELECT, top=PAGE_SIZE)
 
     async def work(client: GraphServiceClient) -> list[GraphUser]:
-        users: list[GraphUser] = []
-        page = await client.users.get(RequestConfiguration(query_parameters=params))
-        for _ in range(MAX_PAGES):
-            if page is None:
-                return users
-            users.extend(_user(u) for u in page.value or [])
-            link = page.odata_next_link
-            if not link:
-                return users
-            if not link.startswith(graph.base_url + "/"):
-                raise ServerError("list users: nextLink points at another host", api=API)
-            page = await client.users.with_url(link).get()
-        raise ServerError(f"list users: more than {MAX_PAGES} pages", api=API)
+        info = client.users.to_get_request_information(RequestConfiguration(query_parameters=params))
+        return [user_from_json(u) for u in await get_all(client, info, graph.base_url, "list users")]
 
     return graph._run("list users", work)
 

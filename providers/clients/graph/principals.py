@@ -11,6 +11,7 @@ from msgraph.generated.service_principals.service_principals_request_builder imp
 from msgraph.graph_service_client import GraphServiceClient
 
 from providers.clients.errors import ServerError
+from providers.clients.graph.raw import get_json
 from providers.clients.graph.session import API
 
 log = logging.getLogger(__name__)
@@ -27,9 +28,10 @@ def is_conflict(exc: ODataError) -> bool:
 async def find_sp(client: GraphServiceClient, app_id: str) -> str | None:
     params = ServicePrincipalsRequestBuilder.ServicePrincipalsRequestBuilderGetQueryParameters(
         filter=f"appId eq {quoted(app_id)}", select=["id", "appId"])
-    page = await client.service_principals.get(RequestConfiguration(query_parameters=params))
-    found = [sp for sp in (page.value if page and page.value else []) if (sp.app_id or "").lower() == app_id]
-    return found[0].id if found else None
+    info = client.service_principals.to_get_request_information(RequestConfiguration(query_parameters=params))
+    page = await get_json(client, info)  # JSON, not the SDK's models (graph/raw.py)
+    found = [sp for sp in page.get("value") or [] if str(sp.get("appId") or "").lower() == app_id]
+    return str(found[0]["id"]) if found and found[0].get("id") else None
 
 
 async def ensure_sp(client: GraphServiceClient, app_id: str, tenant_id: str) -> str:

@@ -28,6 +28,7 @@ from msgraph.graph_service_client import GraphServiceClient
 
 from providers.clients.errors import ClientError, Conflict, NotFound, ServerError
 from providers.clients.graph.batch import answer_code, answer_error, chunks, run_batch
+from providers.clients.graph.raw import get_json
 from providers.clients.graph.session import API, GraphBase, none_if_missing, to_dict
 
 log = logging.getLogger(__name__)
@@ -64,6 +65,23 @@ def _user(model: User) -> GraphUser:
     )
 
 
+def user_from_json(body: dict[str, Any]) -> GraphUser:
+    """`_user` for Graph's JSON (providers/clients/graph/raw.py: reads skip the SDK's models)."""
+    ext = body.get("onPremisesExtensionAttributes") or {}
+    return GraphUser(
+        id=str(body.get("id") or ""),
+        user_principal_name=str(body.get("userPrincipalName") or "").lower(),
+        display_name=str(body.get("displayName") or ""),
+        given_name=body.get("givenName"),
+        surname=body.get("surname"),
+        account_enabled=bool(body.get("accountEnabled")),
+        usage_location=body.get("usageLocation"),
+        assigned_sku_ids=tuple(str(lic["skuId"]).lower() for lic in body.get("assignedLicenses") or []
+                               if isinstance(lic, dict) and lic.get("skuId")),
+        marker=ext.get("extensionAttribute15") if isinstance(ext, dict) else None,
+    )
+
+
 def _snake(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
@@ -75,9 +93,9 @@ class UserOperations(GraphBase):
             filter=f"userPrincipalName eq '{escaped}'", select=USER_SELECT)
 
         async def work(client: GraphServiceClient) -> GraphUser | None:
-            page = await client.users.get(RequestConfiguration(query_parameters=params))
-            found = page.value if page and page.value else []
-            return _user(found[0]) if found else None
+            info = client.users.to_get_request_information(RequestConfiguration(query_parameters=params))
+            found = [u for u in (await get_json(client, info)).get("value") or [] if isinstance(u, dict)]
+            return user_from_json(found[0]) if found else None
 
         return self._run(f"find user {upn}", work)
 
@@ -85,8 +103,10 @@ class UserOperations(GraphBase):
         params = UserItemRequestBuilder.UserItemRequestBuilderGetQueryParameters(select=USER_SELECT)
 
         async def work(client: GraphServiceClient) -> GraphUser | None:
-            found = await client.users.by_user_id(user_id).get(RequestConfiguration(query_parameters=params))
-            return _user(found) if found else None
+            info = client.users.by_user_id(user_id).to_get_request_information(
+                RequestConfiguration(query_parameters=params))
+            found = await get_json(client, info)
+            return user_from_json(found) if found else None
 
         return self._run(f"get user {user_id}", work, none_if_missing)
 

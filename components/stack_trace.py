@@ -1,0 +1,62 @@
+"""Keep only coldfleet's own frames in the stack trace the Pulumi SDK sends with every resource registration.
+
+Why: the Python SDK (3.260, `pulumi.runtime.resource._get_stack_trace`) sends `traceback.extract_stack()` below the
+resource's constructor with every `RegisterResource`/`ReadResource`, and the engine stores it as the resource's
+`stackTrace` in the checkpoint. Under the Automation API's inline program most of it is the language server's
+machinery (asyncio, gRPC, threading, the SDK's own stack.py): 16 of 22 frames, about 2.5 KB of a Mailbox's 5.6 KB
+(bench/README.md). Neither the SDK nor the engine has an option to turn it off, so the program filters the frames
+it sends: the frames from the top down to the last one in coldfleet's own packages are kept (the source position, frame
+0, is always kept), the interpreter's and the libraries' below them are dropped.
+
+The engine only displays and stores these frames; diff, read and old checkpoints do not depend on them. If the SDK no
+longer has the private function this wraps, nothing is changed (the trace is only larger).
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from pulumi.runtime import resource as sdk_resource
+
+log = logging.getLogger(__name__)
+
+_REPO = Path(__file__).resolve().parent.parent
+# coldfleet's own code wherever it lives (a checkout, or site-packages where the libraries live too)
+OURS = tuple(f"{(_REPO / name).as_uri()}/" for name in ("cli", "components", "providers")) + (
+    (_REPO / "__main__.py").as_uri(),
+)
+_HOOK = "_get_stack_trace"
+_MARK = "_coldfleet_trimmed"
+
+
+def trim(trace: Any, ours: tuple[str, ...] = OURS) -> Any:
+    """The trace with only the frames from the top down to the last one of `ours` (URI prefixes; at least frame 0)."""
+    frames = list(trace.frames)
+    ours_at = [i for i, frame in enumerate(frames) if frame.pc.uri.startswith(ours)]
+    keep = max(ours_at[-1] + 1 if ours_at else 0, min(len(frames), 1))
+    if keep == len(frames):
+        return trace
+    del trace.frames[keep:]
+    return trace
+
+
+def install() -> bool:
+    """Wrap the SDK's stack-trace function once per process; False when the SDK has none to wrap."""
+    original: Callable[[], Any] | None = getattr(sdk_resource, _HOOK, None)
+    if original is None:
+        log.debug("pulumi.runtime.resource has no %s; stack traces stay as the SDK makes them", _HOOK)
+        return False
+    if getattr(original, _MARK, False):
+        return True
+
+    @functools.wraps(original)
+    def trimmed() -> Any:
+        return trim(original())
+
+    setattr(trimmed, _MARK, True)
+    setattr(sdk_resource, _HOOK, trimmed)
+    return True

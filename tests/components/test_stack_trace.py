@@ -1,0 +1,34 @@
+"""components/stack_trace.py: which frames of the SDK's registration stack trace are kept."""
+
+from __future__ import annotations
+
+from pulumi.runtime.proto import source_pb2
+
+from components.stack_trace import OURS, trim
+
+
+def trace(*uris: str) -> source_pb2.StackTrace:
+    return source_pb2.StackTrace(
+        frames=[source_pb2.StackFrame(pc=source_pb2.SourcePosition(uri=u, line=i + 1)) for i, u in enumerate(uris)])
+
+
+def test_frames_below_our_last_are_dropped() -> None:
+    ours = OURS[1]  # components/
+    kept = trim(trace(f"{ours}fleet.py", "file:///x/pulumi/runtime/stack.py", f"{ours}program.py",
+                      "file:///usr/lib/python3.11/asyncio/events.py", "file:///usr/lib/python3.11/threading.py"))
+    assert [f.pc.uri for f in kept.frames] == [f"{ours}fleet.py", "file:///x/pulumi/runtime/stack.py",
+                                              f"{ours}program.py"]
+
+
+def test_the_source_position_is_kept_when_no_frame_is_ours() -> None:
+    kept = trim(trace("file:///elsewhere/app.py", "file:///usr/lib/python3.11/threading.py"))
+    assert [f.pc.uri for f in kept.frames] == ["file:///elsewhere/app.py"]
+
+
+def test_an_empty_trace_stays_empty() -> None:
+    assert list(trim(trace()).frames) == []
+
+
+def test_our_packages_are_matched_as_folders() -> None:
+    assert all(u.startswith("file:///") for u in OURS)
+    assert not trim(trace(OURS[0].rstrip("/") + "x/a.py", "file:///b.py")).frames[1:]
