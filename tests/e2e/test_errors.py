@@ -86,7 +86,7 @@ def test_provider_warnings_and_progress_reach_the_user(sandbox: Any, project_dir
     write_stack(project_dir, sandbox.dir)
     made = coldfleet(project_dir, sandbox.dir, "--verbose", "up", "--stack", STACK, "--yes")
     assert made.returncode == 0, made.stdout + made.stderr
-    assert "info: providers.mailbox.provider: create" in made.stdout  # progress, with --verbose
+    assert "info: providers.mailbox.create: create" in made.stdout  # progress, with --verbose
     write_stack(project_dir, sandbox.dir, company_name="Oops Renamed GmbH")
     changed = coldfleet(project_dir, sandbox.dir, "up", "--stack", STACK, "--yes")
     assert changed.returncode == 0, changed.stdout + changed.stderr
