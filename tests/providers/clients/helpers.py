@@ -28,6 +28,19 @@ def publish(sandbox: SandboxHandle, zone: str, name: str, rdtype: str, values: l
     assert dns.query.tcp(update, d["server"], port=d["port"], timeout=5).rcode() == dns.rcode.NOERROR
 
 
+
+def nsupdate(sandbox: SandboxHandle, zone: str, name: str, rdtype: str, *values: str) -> None:
+    """Replace (or, without values, delete) an RRset at BIND out of band, as a colleague with the TSIG key would."""
+    info = sandbox.info["dns"]
+    keyring = dns.tsigkeyring.from_text({info["tsig_key_name"]: info["tsig_secret"]})
+    update = dns.update.UpdateMessage(zone, keyring=keyring, keyalgorithm=info["tsig_algorithm"])
+    update.delete(name + ".", rdtype)
+    for value in values:
+        update.add(name + ".", 300, rdtype, value)
+    response = dns.query.tcp(update, info["server"], port=int(info["port"]), timeout=5)
+    assert response.rcode() == 0
+
+
 def publish_txt(sandbox: SandboxHandle, zone: str, text: str) -> None:
     """One TXT value at the zone apex."""
     publish(sandbox, zone, zone, "TXT", [f'"{text}"'])
