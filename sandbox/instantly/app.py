@@ -7,19 +7,16 @@ limits per workspace).
 from __future__ import annotations
 
 import hmac
-from collections.abc import Awaitable, Callable
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import Response
 from starlette.routing import Route
 
-from sandbox import faults
+from sandbox import endpoints, faults
 from sandbox.instantly import errors, handlers, models
 from sandbox.world import Dns, World
 
-Endpoint = Callable[[Request], Awaitable[Response]]
 API = "/api/v2"
 
 
@@ -40,22 +37,12 @@ def _check(request: Request, world: World, *, write: bool) -> None:
             raise errors.throttled(wait)
 
 
-async def _no_route(_request: Request, exc: Exception) -> Response:
-    status = exc.status_code if isinstance(exc, HTTPException) else 500
-    return errors.InstantlyError(status, f"Route not found ({status})").response()
+def _no_route(status: int) -> errors.InstantlyError:
+    return errors.InstantlyError(status, f"Route not found ({status})")
 
 
 def create_app(world: World, _dns: Dns) -> Starlette:
-    def guarded(handler: handlers.Handler, *, write: bool = False) -> Endpoint:
-        async def endpoint(request: Request) -> Response:
-            try:
-                _check(request, world, write=write)
-                return await handler(request, world)
-            except errors.InstantlyError as exc:
-                return exc.response()
-
-        return endpoint
-
+    guarded = endpoints.guarding(world, _check, errors.InstantlyError, world)
     app = Starlette(routes=[
         Route(f"{API}/accounts", guarded(handlers.list_accounts), methods=["GET"]),
         Route(f"{API}/accounts", guarded(handlers.create_account, write=True), methods=["POST"]),
@@ -66,7 +53,7 @@ def create_app(world: World, _dns: Dns) -> Starlette:
         Route(f"{API}/accounts/{{email}}/pause", guarded(handlers.pause_account, write=True), methods=["POST"]),
         Route(f"{API}/accounts/{{email}}/resume", guarded(handlers.resume_account, write=True), methods=["POST"]),
         Route(f"{API}/_sandbox/activity", guarded(handlers.record_activity), methods=["POST"]),  # sandbox only
-    ], exception_handlers={HTTPException: _no_route})
+    ], exception_handlers={HTTPException: endpoints.no_route(_no_route)})
     app.state.admin_state = lambda: {email: models.account_json(acc)
                                      for email, acc in models.state(world).accounts.items()}
     return app

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from starlette.responses import JSONResponse
 
+from sandbox.endpoints import DoubleError
+
 REASONS = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 429: "Too Many Requests"}
 
 
-class InstantlyError(Exception):
+class InstantlyError(DoubleError):
     def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.status, self.message, self.headers = status, message, headers or {}

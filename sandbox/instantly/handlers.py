@@ -3,38 +3,22 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Awaitable, Callable
 from typing import Any
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
+from sandbox import endpoints
 from sandbox.instantly import errors, models
 from sandbox.world import World
 
-Handler = Callable[[Request, World], Awaitable[Response]]
-
-
-async def _run(world: World, fn: Callable[[], Any]) -> Response:
-    def locked() -> Any:
-        with world.lock:
-            return fn()
-
-    return JSONResponse(await run_in_threadpool(locked))
+_run = endpoints.run_locked
 
 
 async def _body(request: Request) -> dict[str, Any]:
-    raw = await request.body()
-    if not raw.strip():
-        raise errors.bad_request("body must be object")
-    try:
-        data = await request.json()
-    except ValueError:
-        raise errors.bad_request("Body is not valid JSON") from None
-    if not isinstance(data, dict):
-        raise errors.bad_request("body must be object")
-    return data
+    """An empty body is refused like any other non-object."""
+    return await endpoints.json_object(request, errors.bad_request, not_json="Body is not valid JSON",
+                                       not_object="body must be object", empty_ok=False)
 
 
 def _email(request: Request) -> str:

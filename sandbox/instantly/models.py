@@ -10,11 +10,10 @@ refusing the call); `warmup_status` 1 active, 0 paused. Accounts are listed with
 
 from __future__ import annotations
 
-import datetime as dt
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from sandbox.accounts import EMAIL_RE, now, whole_number
 from sandbox.instantly import errors
 from sandbox.mailbox_login import login_problem
 from sandbox.persist import double_state
@@ -22,14 +21,9 @@ from sandbox.world import World
 
 REQUIRED = ("email", "first_name", "last_name", "provider_code", "imap_username", "imap_password", "imap_host",
             "imap_port", "smtp_username", "smtp_password", "smtp_host", "smtp_port")
-EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 PATCHABLE = ("first_name", "last_name", "daily_limit", "sending_gap", "enable_slow_ramp", "warmup")
 COUNTERS = ("sent", "bounced", "contacted", "new_leads_contacted", "opened", "unique_opened", "replies",
             "unique_replies", "replies_automatic", "unique_replies_automatic", "clicks", "unique_clicks")
-
-
-def now() -> str:
-    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
 
 @dataclass
@@ -60,10 +54,7 @@ def state(world: World) -> InstantlyState:
 
 
 def _int(body: dict[str, Any], key: str, low: int, high: int) -> int:
-    value = body.get(key)
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise errors.bad_request(f"body/{key} must be an integer between {low} and {high}")
-    return value
+    return whole_number(body, key, low, high, errors.bad_request, f"body/{key}")
 
 
 def _warmup(raw: Any) -> dict[str, Any]:

@@ -4,20 +4,17 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Awaitable, Callable
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import Response
 from starlette.routing import Route
 
-from sandbox import faults
+from sandbox import endpoints, faults
 from sandbox.namecom import errors, handlers, models
 from sandbox.world import Dns, World
 
 BODY_METHODS = {"POST", "PUT", "PATCH"}
-Endpoint = Callable[[Request], Awaitable[Response]]
 
 
 def _basic(request: Request) -> tuple[str, str] | None:
@@ -51,26 +48,14 @@ def _check(request: Request, world: World, *, write: bool) -> None:
             raise errors.throttled(wait)
 
 
-async def _no_route(_request: Request, exc: Exception) -> Response:
-    status = exc.status_code if isinstance(exc, HTTPException) else 500
+def _no_route(status: int) -> errors.NcError:
     return errors.NcError(status, "Not Found" if status == 404 else "Method Not Allowed"
-                          if status == 405 else "Internal Error").response()
+                          if status == 405 else "Internal Error")
 
 
 def create_app(world: World, dns: Dns) -> Starlette:
     """Writes are charged to the fault quotas per username."""
-    api = handlers.Registry(world, dns)
-
-    def guarded(handler: handlers.Handler, *, write: bool = False) -> Endpoint:
-        async def endpoint(request: Request) -> Response:
-            try:
-                _check(request, world, write=write)
-                return await handler(request, api)
-            except errors.NcError as exc:
-                return exc.response()
-
-        return endpoint
-
+    guarded = endpoints.guarding(world, _check, errors.NcError, handlers.Registry(world, dns))
     app = Starlette(routes=[
         Route("/core/v1/domains:checkAvailability", guarded(handlers.check_availability), methods=["POST"]),
         Route("/core/v1/domains", guarded(handlers.list_domains), methods=["GET"]),
@@ -78,6 +63,6 @@ def create_app(world: World, dns: Dns) -> Starlette:
         Route("/core/v1/domains/{target}", guarded(handlers.get_domain), methods=["GET"]),
         Route("/core/v1/domains/{target}", guarded(handlers.update_domain, write=True), methods=["PATCH"]),
         Route("/core/v1/domains/{target}", guarded(handlers.domain_action, write=True), methods=["POST"]),
-    ], exception_handlers={HTTPException: _no_route})
+    ], exception_handlers={HTTPException: endpoints.no_route(_no_route)})
     app.state.admin_state = lambda: models.state_view(world)
     return app

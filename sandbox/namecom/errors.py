@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from starlette.responses import JSONResponse
 
+from sandbox.endpoints import DoubleError
 
-class NcError(Exception):
+
+class NcError(DoubleError):
     def __init__(self, status: int, message: str, details: str | None = None,
                  headers: dict[str, str] | None = None) -> None:
         super().__init__(message)

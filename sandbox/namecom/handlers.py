@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
+from sandbox import endpoints
 from sandbox.namecom import errors, models
 from sandbox.world import Dns, World
 
@@ -26,11 +26,7 @@ class Registry:
 
     async def run(self, fn: Callable[[], dict[str, Any]]) -> Response:
         """`fn` under the world lock in the thread pool (models may ask BIND), its result as JSON."""
-        def locked() -> dict[str, Any]:
-            with self.world.lock:
-                return fn()
-
-        return JSONResponse(await run_in_threadpool(locked))
+        return await endpoints.run_locked(self.world, fn)
 
     def registration(self, name: str) -> models.NcDomain:
         reg = models.state(self.world).domains.get(models.domain_name(name))
@@ -39,20 +35,9 @@ class Registry:
         return reg
 
 
-Handler = Callable[[Request, Registry], Awaitable[Response]]
-
-
 async def json_body(request: Request) -> dict[str, Any]:
-    raw = await request.body()
-    if not raw.strip():
-        return {}
-    try:
-        data = await request.json()
-    except ValueError:
-        raise errors.invalid("request body is not valid JSON") from None
-    if not isinstance(data, dict):
-        raise errors.invalid("request body must be a JSON object")
-    return data
+    return await endpoints.json_object(request, errors.invalid, not_json="request body is not valid JSON",
+                                       not_object="request body must be a JSON object")
 
 
 async def check_availability(request: Request, api: Registry) -> Response:

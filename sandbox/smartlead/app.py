@@ -7,19 +7,16 @@ key).
 from __future__ import annotations
 
 import hmac
-from collections.abc import Awaitable, Callable
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import Response
 from starlette.routing import Route
 
-from sandbox import faults
+from sandbox import endpoints, faults
 from sandbox.smartlead import errors, handlers, models
 from sandbox.world import Dns, World
 
-Endpoint = Callable[[Request], Awaitable[Response]]
 API = "/api/v1/email-accounts"
 
 
@@ -37,22 +34,12 @@ def _check(request: Request, world: World, *, write: bool) -> None:
             raise errors.throttled(wait)
 
 
-async def _no_route(_request: Request, exc: Exception) -> Response:
-    status = exc.status_code if isinstance(exc, HTTPException) else 500
-    return errors.SmartleadError(status, "Not Found" if status == 404 else "Method Not Allowed").response()
+def _no_route(status: int) -> errors.SmartleadError:
+    return errors.SmartleadError(status, "Not Found" if status == 404 else "Method Not Allowed")
 
 
 def create_app(world: World, _dns: Dns) -> Starlette:
-    def guarded(handler: handlers.Handler, *, write: bool = False) -> Endpoint:
-        async def endpoint(request: Request) -> Response:
-            try:
-                _check(request, world, write=write)
-                return await handler(request, world)
-            except errors.SmartleadError as exc:
-                return exc.response()
-
-        return endpoint
-
+    guarded = endpoints.guarding(world, _check, errors.SmartleadError, world)
     app = Starlette(routes=[
         Route(f"{API}/", guarded(handlers.list_accounts), methods=["GET"]),
         Route(API, guarded(handlers.list_accounts), methods=["GET"]),
@@ -64,7 +51,7 @@ def create_app(world: World, _dns: Dns) -> Starlette:
         Route(f"{API}/{{account_id}}", guarded(handlers.update_account, write=True), methods=["POST"]),
         Route(f"{API}/{{account_id}}", guarded(handlers.delete_account, write=True), methods=["DELETE"]),
         Route(f"{API}/{{account_id}}/warmup", guarded(handlers.warmup, write=True), methods=["POST"]),
-    ], exception_handlers={HTTPException: _no_route}, )
+    ], exception_handlers={HTTPException: endpoints.no_route(_no_route)}, )
     app.router.redirect_slashes = False
     app.state.admin_state = lambda: {a.from_email: models.account_json(a)
                                      for a in models.state(world).accounts.values()}

@@ -9,8 +9,10 @@ from typing import Any
 
 from starlette.responses import JSONResponse
 
+from sandbox.endpoints import DoubleError
 
-class SmartleadError(Exception):
+
+class SmartleadError(DoubleError):
     def __init__(self, status: int, message: str, code: str | None = None,
                  headers: dict[str, str] | None = None) -> None:
         super().__init__(message)

@@ -2,38 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Any
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
+from sandbox import endpoints
 from sandbox.smartlead import errors, models
 from sandbox.world import World
 
-Handler = Callable[[Request, World], Awaitable[Response]]
-
-
-async def _run(world: World, fn: Callable[[], Any]) -> Response:
-    def locked() -> Any:
-        with world.lock:
-            return fn()
-
-    return JSONResponse(await run_in_threadpool(locked))
+_run = endpoints.run_locked
 
 
 async def _body(request: Request) -> dict[str, Any]:
-    raw = await request.body()
-    if not raw.strip():
-        return {}
-    try:
-        data = await request.json()
-    except ValueError:
-        raise errors.bad_request("Request body is not valid JSON") from None
-    if not isinstance(data, dict):
-        raise errors.bad_request("Request body must be a JSON object")
-    return data
+    return await endpoints.json_object(request, errors.bad_request, not_json="Request body is not valid JSON",
+                                       not_object="Request body must be a JSON object")
 
 
 def _id(request: Request) -> int:

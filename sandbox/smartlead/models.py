@@ -12,25 +12,19 @@ carries: Smartlead documents no per-mailbox bounce or reply totals on it.
 
 from __future__ import annotations
 
-import datetime as dt
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from sandbox.accounts import EMAIL_RE, now, whole_number
 from sandbox.mailbox_login import login_problem
 from sandbox.persist import double_state
 from sandbox.smartlead import errors
 from sandbox.world import World
 
 REQUIRED = ("from_name", "from_email", "user_name", "password", "smtp_host", "smtp_port", "imap_host", "imap_port")
-EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 UPDATABLE = ("from_name", "max_email_per_day", "custom_tracking_url", "bcc", "signature", "time_to_wait_in_mins",
              "different_reply_to_address")
 WARMUP = ("warmup_enabled", "total_warmup_per_day", "daily_rampup", "reply_rate_percentage")
-
-
-def now() -> str:
-    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
 
 @dataclass
@@ -64,10 +58,7 @@ def state(world: World) -> SmartleadState:
 
 
 def _int(body: dict[str, Any], key: str, low: int, high: int) -> int:
-    value = body.get(key)
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise errors.bad_request(f"{key} must be an integer between {low} and {high}")
-    return value
+    return whole_number(body, key, low, high, errors.bad_request)
 
 
 def _warmup(body: dict[str, Any], old: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -2,26 +2,15 @@
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-from pathlib import Path
-
 import yaml
 
-from cli.engine import REPO_ROOT
+from tests.cli.workflows import WORKFLOWS, assert_actionlint_accepts
 
-WORKFLOW = REPO_ROOT / ".github" / "workflows" / "coldfleet.yml"
-
-
-def _actionlint() -> str:
-    found = shutil.which("actionlint") or str(Path.home() / ".cache" / "coldfleet" / "tools" / "actionlint")
-    assert Path(found).exists(), "actionlint missing: scripts/bootstrap.sh builds it"
-    return found
+WORKFLOW = WORKFLOWS / "coldfleet.yml"
 
 
 def test_actionlint_accepts_the_workflow() -> None:
-    proc = subprocess.run([_actionlint(), str(WORKFLOW)], capture_output=True, text=True, timeout=60)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert_actionlint_accepts(WORKFLOW)
 
 
 def test_workflow_previews_per_stack_and_checks_drift() -> None:

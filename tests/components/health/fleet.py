@@ -17,7 +17,7 @@ from components.spec import FleetSpec, load_spec
 from providers.clients.partner_center import Address, Customer, PartnerCenterClient
 from sandbox.handle import SandboxHandle
 from tests.components.conftest import SAMPLE
-from tests.providers.clients.helpers import graph_http, verified_domain
+from tests.providers.clients.helpers import licensed_mailbox, verified_domain
 
 ADDRESS = Address(first_name="A", last_name="B", address_line1="1 Main St", city="Seattle", state="WA",
                   postal_code="98101", country="US")
@@ -36,17 +36,7 @@ def new_customer(sandbox: SandboxHandle, seats: int = 2) -> Customer:
 
 def add_mailbox(sandbox: SandboxHandle, tenant_id: str, upn: str) -> str:
     """A licensed user whose mailbox exists at once; returns its object id."""
-    with sandbox.mailbox_delay(0), graph_http(sandbox, tenant_id) as g:
-        user = g.post("/users", json={
-            "accountEnabled": True, "displayName": upn, "mailNickname": upn.split("@")[0],
-            "userPrincipalName": upn, "usageLocation": "US",
-            "passwordProfile": {"password": "Xy7!" + uuid.uuid4().hex, "forceChangePasswordNextSignIn": False}})
-        assert user.status_code == 201, user.text
-        sku = next(s["skuId"] for s in g.get("/subscribedSkus").json()["value"]
-                   if s["skuPartNumber"] == "EXCHANGESTANDARD")
-        g.post(f"/users/{user.json()['id']}/assignLicense",
-               json={"addLicenses": [{"skuId": sku}], "removeLicenses": []}).raise_for_status()
-        return str(user.json()["id"])
+    return licensed_mailbox(sandbox, tenant_id, upn)
 
 
 def spec_for(domain: str, *, checked: bool = True, **defaults: Any) -> FleetSpec:

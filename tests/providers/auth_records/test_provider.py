@@ -7,9 +7,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import dns.query
-import dns.tsigkeyring
-import dns.update
 import pytest
 
 from providers import config
@@ -22,6 +19,7 @@ from providers.clients.graph import GraphClient
 from providers.clients.partner_center import Address, PartnerCenterClient
 from providers.dmarc import build_spf
 from sandbox.handle import SandboxHandle
+from tests.providers.clients.helpers import nsupdate
 
 DMARC = {"policy": "quarantine", "rua": ["mailto:dmarc@acme-reports.com"], "adkim": "s", "aspf": "r", "t": True}
 FOREIGN = "google-site-verification=abc123"
@@ -90,18 +88,6 @@ def rfc(sandbox: SandboxHandle) -> Setup:
 
 def live(sandbox: SandboxHandle, name: str, rdtype: str) -> list[str]:
     return sorted(sandbox.dns_query(name, rdtype))
-
-
-def nsupdate(sandbox: SandboxHandle, zone: str, name: str, rdtype: str, *values: str) -> None:
-    """Replace (or, without values, delete) an RRset at BIND out of band, as a colleague with the TSIG key would."""
-    info = sandbox.info["dns"]
-    keyring = dns.tsigkeyring.from_text({info["tsig_key_name"]: info["tsig_secret"]})
-    update = dns.update.UpdateMessage(zone, keyring=keyring, keyalgorithm=info["tsig_algorithm"])
-    update.delete(name + ".", rdtype)
-    for value in values:
-        update.add(name + ".", 300, rdtype, value)
-    response = dns.query.tcp(update, info["server"], port=int(info["port"]), timeout=5)
-    assert response.rcode() == 0
 
 
 # -- check and diff: no API call ------------------------------------------------------------------------------------

@@ -12,7 +12,8 @@ from providers import snapshot, zones
 from providers.auth_records import AuthRecordsProvider
 from providers.clients.dns import authoritative
 from sandbox.handle import SandboxHandle
-from tests.providers.auth_records.test_provider import Setup, make_setup, nsupdate, out_of, rfc
+from tests.providers.auth_records.test_provider import Setup, make_setup, out_of, rfc
+from tests.providers.clients.helpers import nsupdate
 
 __all__ = ["rfc"]  # the fixture, shared with test_provider.py
 

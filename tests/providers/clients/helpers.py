@@ -28,6 +28,19 @@ def publish(sandbox: SandboxHandle, zone: str, name: str, rdtype: str, values: l
     assert dns.query.tcp(update, d["server"], port=d["port"], timeout=5).rcode() == dns.rcode.NOERROR
 
 
+
+def nsupdate(sandbox: SandboxHandle, zone: str, name: str, rdtype: str, *values: str) -> None:
+    """Replace (or, without values, delete) an RRset at BIND out of band, as a colleague with the TSIG key would."""
+    info = sandbox.info["dns"]
+    keyring = dns.tsigkeyring.from_text({info["tsig_key_name"]: info["tsig_secret"]})
+    update = dns.update.UpdateMessage(zone, keyring=keyring, keyalgorithm=info["tsig_algorithm"])
+    update.delete(name + ".", rdtype)
+    for value in values:
+        update.add(name + ".", 300, rdtype, value)
+    response = dns.query.tcp(update, info["server"], port=int(info["port"]), timeout=5)
+    assert response.rcode() == 0
+
+
 def publish_txt(sandbox: SandboxHandle, zone: str, text: str) -> None:
     """One TXT value at the zone apex."""
     publish(sandbox, zone, zone, "TXT", [f'"{text}"'])
@@ -53,3 +66,19 @@ def verified_domain(sandbox: SandboxHandle, tenant_id: str) -> str:
         verified = g.post(f"/domains/{domain}/verify")
         assert verified.status_code == 200 and verified.json()["isVerified"], verified.text
     return domain
+
+
+def licensed_mailbox(sandbox: SandboxHandle, tenant_id: str, upn: str, display_name: str | None = None) -> str:
+    """A user with an Exchange Online licence added through the Graph double, its mailbox there at once (the
+    provisioning delay is 0 meanwhile); returns its object id."""
+    with sandbox.mailbox_delay(0), graph_http(sandbox, tenant_id) as g:
+        user = g.post("/users", json={
+            "accountEnabled": True, "displayName": display_name or upn, "mailNickname": upn.split("@")[0],
+            "userPrincipalName": upn, "usageLocation": "US",
+            "passwordProfile": {"password": "Xy7!" + uuid.uuid4().hex, "forceChangePasswordNextSignIn": False}})
+        assert user.status_code == 201, user.text
+        sku = next(s["skuId"] for s in g.get("/subscribedSkus").json()["value"]
+                   if s["skuPartNumber"] == "EXCHANGESTANDARD")
+        g.post(f"/users/{user.json()['id']}/assignLicense",
+               json={"addLicenses": [{"skuId": sku}], "removeLicenses": []}).raise_for_status()
+        return str(user.json()["id"])

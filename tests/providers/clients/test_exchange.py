@@ -13,7 +13,7 @@ from providers.clients import errors, exchange, http
 from providers.clients.exchange import ExchangeClient
 from providers.clients.partner_center import Address, Customer, PartnerCenterClient
 from sandbox.handle import SandboxHandle
-from tests.providers.clients.helpers import graph_http, publish, verified_domain
+from tests.providers.clients.helpers import licensed_mailbox, publish, verified_domain
 
 ADDRESS = Address(first_name="A", last_name="B", address_line1="1 Main St", city="Seattle", state="WA",
                   postal_code="98101", country="US")
@@ -74,20 +74,8 @@ def test_tenant_smtp_auth(sandbox: SandboxHandle, customer: Customer) -> None:
 
 
 def test_mailbox_smtp_auth(sandbox: SandboxHandle, customer: Customer) -> None:
-    previous = sandbox.admin_state()["world"]["mailbox_provisioning_delay_s"]
-    sandbox.set_mailbox_delay(0)
     upn = f"m{uuid.uuid4().hex[:8]}@{customer.domain}"
-    with graph_http(sandbox, customer.tenant_id) as g:
-        user = g.post("/users", json={
-            "accountEnabled": True, "displayName": "Mail User", "mailNickname": upn.split("@")[0],
-            "userPrincipalName": upn, "usageLocation": "US",
-            "passwordProfile": {"password": "Xy7!" + uuid.uuid4().hex, "forceChangePasswordNextSignIn": False}})
-        assert user.status_code == 201, user.text
-        sku = next(s["skuId"] for s in g.get("/subscribedSkus").json()["value"]
-                   if s["skuPartNumber"] == "EXCHANGESTANDARD")
-        g.post(f"/users/{user.json()['id']}/assignLicense",
-               json={"addLicenses": [{"skuId": sku}], "removeLicenses": []}).raise_for_status()
-    sandbox.set_mailbox_delay(previous)
+    licensed_mailbox(sandbox, customer.tenant_id, upn, "Mail User")
 
     client = ExchangeClient(sandbox.settings, customer.tenant_id)
     assert client.get_mailbox_smtp_auth(upn) is None  # follows the tenant

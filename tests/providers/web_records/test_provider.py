@@ -8,9 +8,6 @@ import uuid
 from collections.abc import Iterator
 from typing import Any, Final
 
-import dns.query
-import dns.tsigkeyring
-import dns.update
 import pytest
 from cloudflare import Cloudflare, DefaultHttpxClient
 
@@ -20,6 +17,7 @@ from providers.clients.errors import OwnershipConflict
 from providers.web_records import WebRecordsProvider
 from providers.web_records import provider as web_records
 from sandbox.handle import SandboxHandle
+from tests.providers.clients.helpers import nsupdate
 
 PHASE: Final = "http_request_dynamic_redirect"
 REDIRECT = {"redirect_host": "redirect.acme-web.net", "redirect_ipv4": "203.0.113.7"}
@@ -186,16 +184,6 @@ def test_cloudflare_delete_removes_rule_and_records(sandbox: SandboxHandle, prov
 
 
 # -- RFC 2136 straight to BIND --------------------------------------------------------------------------------------
-
-
-def nsupdate(sandbox: SandboxHandle, zone_name: str, name: str, rdtype: str, *values: str) -> None:
-    info = sandbox.info["dns"]
-    keyring = dns.tsigkeyring.from_text({info["tsig_key_name"]: info["tsig_secret"]})
-    update = dns.update.UpdateMessage(zone_name, keyring=keyring, keyalgorithm=info["tsig_algorithm"])
-    update.delete(name + ".", rdtype)
-    for value in values:
-        update.add(name + ".", 300, rdtype, value)
-    assert dns.query.tcp(update, info["server"], port=int(info["port"]), timeout=5).rcode() == 0
 
 
 def test_rfc2136_forwarding_to_the_redirect_host(sandbox: SandboxHandle, provider: WebRecordsProvider) -> None:
