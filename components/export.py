@@ -166,7 +166,9 @@ def notice(sequencer: Sequencer, sending: str, path: str) -> str:
                f"the tenant has already consented to that app")
     elif sequencer == "emailbison":
         how = (f"{path} is the CSV for EmailBison's bulk upload of IMAP/SMTP accounts (POST /api/sender-emails/bulk, "
-               f"form field `csv`, or the app's upload); check its columns against your instance's template")
+               f"form field `csv`, or the app's upload; check its columns against your instance's template); or set "
+               f"coldfleet:emailbisonApiKey (secret) and coldfleet:emailbisonEndpoint and `up` adds the mailboxes "
+               f"through EmailBison's API")
     elif sending == "oauth":
         how = (f"{name} connects Microsoft 365 mailboxes by OAuth only through a sign-in in its app (no API does "
                f"it): sign in to each mailbox listed in {path} with its password; the tenant already consented to "

@@ -81,6 +81,7 @@ def test_emailbison_rows_password_path() -> None:
 def test_emailbison_notice() -> None:
     password = notice("emailbison", "password", "bison.csv")
     assert "/api/sender-emails/bulk" in password and "sender's responsibility" in password
+    assert "emailbisonApiKey" in password and "emailbisonEndpoint" in password
     oauth = notice("emailbison", "oauth", "bison.csv")
     assert "Bulk Uploader Tool" in oauth and "sign in" in oauth and "0600" in oauth
 
