@@ -13,8 +13,9 @@ public integration observed it; not on a docs page).
 Not documented, so decided here: EmailBison has no pause for a sender email (only campaigns pause), so coldfleet
 pauses one by setting its daily limit to 0 and resumes it by setting the ramp's limit; warm-up settings are not sent
 (the warm-up endpoints are not in the docs); a sender whose `status` is not "Connected" after the create is reported
-as a failed connection test. No per-mailbox numbers for a period are documented (the sender object carries lifetime
-totals only), so `numbers` answers None.
+as a failed connection test and deleted again (so the next run tests it anew instead of adopting it unconnected).
+No per-mailbox numbers for a period are documented (the sender object carries lifetime totals only), so `numbers`
+answers None.
 """
 
 from __future__ import annotations
@@ -103,6 +104,10 @@ class EmailBisonClient(http.ClosingClient):
                 "smtp_secure": account.smtp_port == 465, "imap_secure": account.imap_port == 993}
         data = self._call("POST", "/sender-emails/imap-smtp", body=body) or {}
         created = _remote(data.get("data") or {})
+        if created.problem is not None:
+            # Not kept: the next run would adopt it unconnected; removed, it is created (and tested) again.
+            self.delete(created)
+            return created
         log.info("emailbison: %s added", account.email)
         if created.problem is None and created.daily_limit != account.daily_limit:
             self.set_daily_limit(created, account.daily_limit)

@@ -10,6 +10,7 @@ from dataclasses import replace
 from datetime import date
 from typing import Any
 
+import httpx
 import pytest
 
 from providers.clients import http
@@ -39,9 +40,17 @@ def test_pages_retries_pauses_and_deletes(sandbox: Any) -> None:
     emails = sorted(f"u{i:02d}@{domain}" for i in range(17))  # more than one page of 15
     client = client_for(settings(sandbox), "emailbison")
     try:
-        for email in emails:
-            made = client.create(NewAccount(email, "U", "K", "pw", 5))
-            assert made.problem == "Not connected"  # no such mailbox in the world: the connection test fails
+        failed = client.create(NewAccount(f"nobody@{domain}", "U", "K", "pw", 5))
+        assert failed.problem == "Not connected"  # no such mailbox in the world: the connection test fails
+        assert f"nobody@{domain}" not in client.list_accounts()  # not kept unconnected: the next run tests again
+        token = sandbox.credentials["emailbison_api_key"]
+        with httpx.Client(base_url=sandbox.endpoints["emailbison"], verify=sandbox.ca_cert,
+                          headers={"Authorization": f"Bearer {token}"}) as raw:
+            for email in emails:  # seeded straight at the double: 17 senders, more than one page
+                made = raw.post("/sender-emails/imap-smtp", json={
+                    "name": "U K", "email": email, "password": "pw", "imap_server": "outlook.office365.com",
+                    "imap_port": 993, "smtp_server": "smtp.office365.com", "smtp_port": 587})
+                assert made.status_code == 200
         sandbox.set_faults("emailbison", next_429=1, retry_after_s=1)
         seen: list[RetryRecord] = []
         stop = http.observe(seen.append)
@@ -77,11 +86,16 @@ def test_errors_name_the_api_and_the_field_never_the_token(sandbox: Any) -> None
     good = client_for(settings(sandbox), "emailbison")
     email = f"dup@c{secrets.token_hex(4)}.example"
     try:
-        made = good.create(NewAccount(email, "A", "K", "secret-pw-xyz", 5))
+        token = sandbox.credentials["emailbison_api_key"]
+        with httpx.Client(base_url=sandbox.endpoints["emailbison"], verify=sandbox.ca_cert,
+                          headers={"Authorization": f"Bearer {token}"}) as raw:
+            raw.post("/sender-emails/imap-smtp", json={
+                "name": "A K", "email": email, "password": "p", "imap_server": "outlook.office365.com",
+                "imap_port": 993, "smtp_server": "smtp.office365.com", "smtp_port": 587})
         with pytest.raises(BadRequest) as dup:
             good.create(NewAccount(email, "A", "K", "secret-pw-xyz", 5))
         assert "already been taken" in str(dup.value) and dup.value.code == "email"
         assert "secret-pw-xyz" not in str(dup.value)
-        good.delete(made)
+        good.delete(good.list_accounts()[email])
     finally:
         good.close()
