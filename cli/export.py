@@ -1,4 +1,4 @@
-"""`coldfleet export --stack X --format instantly|smartlead|csv --out FILE`: the sequencer hand-off file.
+"""`coldfleet export --stack X --format instantly|smartlead|emailbison|csv --out FILE`: the sequencer hand-off file.
 
 Rendered from the stack's secret `handoff` output (components.handoff) in the format asked for, so one stack can
 hand over to any sequencer. The file holds mailbox passwords: it is created with mode 0600 (a temporary file opened
@@ -18,7 +18,7 @@ from cli.engine import CliError, open_stack, target
 from components.export import Account, ExportError, notice, render_csv
 from components.spec import WarmupSpec
 
-FORMATS = ("instantly", "smartlead", "csv")
+FORMATS = ("instantly", "smartlead", "emailbison", "csv")
 
 
 def write_private(path: Path, text: str) -> None:

@@ -1,4 +1,4 @@
-"""Sequencer hand-off files (Instantly, Smartlead, plain CSV) for the fleet's mailboxes; every one holds secrets.
+"""Sequencer hand-off files (Instantly, Smartlead, EmailBison, plain CSV) for the fleet's mailboxes; all hold secrets.
 
 Only mailboxes of `active` domains are exported: retiring domains keep their mailboxes for replies but must not be
 loaded into a sequencer. Rows are sorted by email so the same fleet always yields the same bytes.
@@ -16,6 +16,16 @@ import file would not connect, so the hand-off is the sign-in list (`SIGNIN_HEAD
 and password, which is what that sign-in asks for) — never an import file with empty passwords. The tenant-wide
 admin consent for the sequencer's app (`sequencer_app_id`) is granted by M365Tenant, so no consent prompt follows
 the sign-in. The sign-in list's columns are coldfleet's own, not a vendor template.
+
+EmailBison (docs.emailbison.com, "Adding Sender Emails" → Bulk Uploading): custom IMAP/SMTP accounts go up as one
+CSV file (multipart field `csv`) to `POST /api/sender-emails/bulk` — the page names `/api/sender-emails/imap-smtp`
+in its text but its curl example posts to `/bulk`, and the API reference gives `imap-smtp` as the JSON single-account
+create and `bulk` as the CSV upload, so the file is for `/bulk` (or the app's upload). The page does not list the
+CSV's columns: `EMAILBISON_HEADER` takes the documented single-create fields (name, email, password, imap_server,
+imap_port, smtp_server, smtp_port, smtp_secure, imap_secure) in the spelling a public integration uploads to `/bulk`
+(unconfirmed by the vendor). `*_secure` follow the reference's own example (port 587 with STARTTLS: false; 993: true).
+Microsoft accounts by OAuth go through EmailBison's "Bulk Uploader Tool" (a sign-in program), so the OAuth path hands
+over the sign-in list as for the others.
 """
 
 from __future__ import annotations
@@ -38,13 +48,17 @@ SMARTLEAD_HEADER = (
     "max_email_per_day", "custom_tracking_url", "warmup_enabled", "total_warmup_per_day", "daily_rampup",
     "reply_rate_percentage", "bcc", "signature", "different_reply_to_address", "imap_user_name", "imap_password",
 )
+EMAILBISON_HEADER = (
+    "Name", "Email", "Password", "IMAP Server", "IMAP Port", "SMTP Server", "SMTP Port", "Daily Limit", "SMTP Secure",
+    "IMAP Secure",
+)
 SIGNIN_HEADER = ("Email", "First Name", "Last Name", "Password")
 CSV_HEADER = (
     "email", "first_name", "last_name", "display_name", "domain", "daily_limit", "smtp_host", "smtp_port",
     "imap_host", "imap_port", "username", "password",
 )
 
-Sequencer = Literal["instantly", "smartlead", "csv"]
+Sequencer = Literal["instantly", "smartlead", "emailbison", "csv"]
 
 
 class ExportError(ValueError):
@@ -93,6 +107,13 @@ def _smartlead(a: Account, secret: str, w: WarmupSpec) -> list[object]:
     ]
 
 
+def _emailbison(a: Account, secret: str, _w: WarmupSpec) -> list[object]:
+    return [
+        a.display_name, a.email, secret, a.imap_host, a.imap_port, a.smtp_host, a.smtp_port, a.daily_limit,
+        _bool(a.smtp_port == 465), _bool(a.imap_port == 993),
+    ]
+
+
 def _signin(a: Account, secret: str, _w: WarmupSpec) -> list[object]:
     return [a.email, a.first_name, a.last_name, secret]
 
@@ -107,6 +128,7 @@ def _plain(a: Account, secret: str, _w: WarmupSpec) -> list[object]:
 FORMATS = {
     "instantly": (INSTANTLY_HEADER, _instantly),
     "smartlead": (SMARTLEAD_HEADER, _smartlead),
+    "emailbison": (EMAILBISON_HEADER, _emailbison),
     "csv": (CSV_HEADER, _plain),
 }
 
@@ -134,9 +156,19 @@ def render_csv(
 
 def notice(sequencer: Sequencer, sending: str, path: str) -> str:
     """What an operator is told with the file: how this sequencer takes it, and whose responsibility sending is."""
-    name = {"instantly": "Instantly", "smartlead": "Smartlead"}.get(sequencer, "your sequencer")
+    names = {"instantly": "Instantly", "smartlead": "Smartlead", "emailbison": "EmailBison"}
+    name = names.get(sequencer, "your sequencer")
     if sequencer == "csv":
         how = f"{path} lists every active mailbox with its IMAP/SMTP settings and password"
+    elif sequencer == "emailbison" and sending == "oauth":
+        how = (f"EmailBison connects Microsoft 365 mailboxes through its Bulk Uploader Tool (a sign-in program; no "
+               f"API does it): sign in to each mailbox listed in {path} with its password; with sequencer_app_id set, "
+               f"the tenant has already consented to that app")
+    elif sequencer == "emailbison":
+        how = (f"{path} is the CSV for EmailBison's bulk upload of IMAP/SMTP accounts (POST /api/sender-emails/bulk, "
+               f"form field `csv`, or the app's upload; check its columns against your instance's template); or set "
+               f"coldfleet:emailbisonApiKey (secret) and coldfleet:emailbisonEndpoint and `up` adds the mailboxes "
+               f"through EmailBison's API")
     elif sending == "oauth":
         how = (f"{name} connects Microsoft 365 mailboxes by OAuth only through a sign-in in its app (no API does "
                f"it): sign in to each mailbox listed in {path} with its password; the tenant already consented to "

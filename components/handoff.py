@@ -1,9 +1,11 @@
 """The fleet's hand-off to its sequencer: the SequencerAccounts resource when the stack configures the sequencer's
 API key, and the `handoff` output `coldfleet export` renders files from.
 
-The API path is taken only when `defaults.sequencer` is instantly or smartlead and the stack (or its settings file
-or environment) carries that sequencer's API key (`coldfleet:instantlyApiKey` / `coldfleet:smartleadApiKey`, set as
-secrets); without a key the hand-off is the file alone. The key itself is read by the provider, never here.
+The API path is taken only when `defaults.sequencer` is instantly, smartlead or emailbison and the stack (or its
+settings file or environment) carries that sequencer's API key (`coldfleet:instantlyApiKey` /
+`coldfleet:smartleadApiKey` / `coldfleet:emailbisonApiKey`, set as secrets; EmailBison also needs
+`coldfleet:emailbisonEndpoint`, its per-customer instance); without a key the hand-off is the file alone.
+The key itself is read by the provider, never here.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ def _config_get(key: str) -> str | None:
 
 
 def api_configured(sequencer: str) -> bool:
-    """True when this stack's settings name an API key for `sequencer` (only instantly and smartlead have one)."""
+    """True when this stack's settings name an API key for `sequencer` (instantly, smartlead, emailbison)."""
     if sequencer not in SEQUENCERS:
         return False
     try:

@@ -56,6 +56,9 @@ class Settings:
     instantly_api_key: str | None = None
     smartlead_endpoint: str = "https://server.smartlead.ai/api/v1"
     smartlead_api_key: str | None = None
+    # EmailBison runs one instance per customer (e.g. https://dedi.emailbison.com/api): no default host.
+    emailbison_endpoint: str | None = None
+    emailbison_api_key: str | None = None
 
     def __repr__(self) -> str:  # never print secrets
         return "Settings(" + ", ".join(
@@ -65,7 +68,7 @@ class Settings:
 
 
 SECRET_FIELDS = frozenset({"client_secret", "cloudflare_api_token", "namecom_token", "tsig_secret",
-                           "instantly_api_key", "smartlead_api_key"})
+                           "instantly_api_key", "smartlead_api_key", "emailbison_api_key"})
 
 # stack config key (in the `coldfleet` namespace unless it has a colon) -> (field, environment variable)
 CONFIG_KEYS: dict[str, tuple[str, str]] = {
@@ -97,6 +100,8 @@ CONFIG_KEYS: dict[str, tuple[str, str]] = {
     "instantlyApiKey": ("instantly_api_key", "INSTANTLY_API_KEY"),
     "smartleadEndpoint": ("smartlead_endpoint", "COLDFLEET_SMARTLEAD_ENDPOINT"),
     "smartleadApiKey": ("smartlead_api_key", "SMARTLEAD_API_KEY"),
+    "emailbisonEndpoint": ("emailbison_endpoint", "COLDFLEET_EMAILBISON_ENDPOINT"),
+    "emailbisonApiKey": ("emailbison_api_key", "EMAILBISON_API_KEY"),
 }
 SETTINGS_FILE_KEY = "settingsFile"
 SETTINGS_FILE_ENV = "COLDFLEET_SETTINGS_FILE"

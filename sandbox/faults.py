@@ -123,6 +123,8 @@ def _error_body(double: str, status: int) -> tuple[bytes, str]:
     elif double == "instantly":
         body = {"statusCode": status, "error": "Too Many Requests" if throttled else "Service Unavailable",
                 "message": "Rate limit exceeded" if throttled else "Service Unavailable"}
+    elif double == "emailbison":
+        body = {"data": {"success": False, "message": "Too Many Attempts." if throttled else "Service Unavailable"}}
     elif double == "smartlead" and throttled:
         body = {"error": {"code": "RATE_LIMIT_EXCEEDED", "message": "Too many requests.", "retry_after": 1}}
     else:

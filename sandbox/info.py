@@ -16,13 +16,14 @@ INFO_FILE = "sandbox.json"
 SETTINGS_FILE = "settings.json"
 PORTS_FILE = "ports.json"
 CREDENTIALS = ("partner_tenant_id", "client_id", "client_secret", "cloudflare_api_token", "cloudflare_account_id",
-               "namecom_username", "namecom_token", "instantly_api_key", "smartlead_api_key")
+               "namecom_username", "namecom_token", "instantly_api_key", "smartlead_api_key", "emailbison_api_key")
 
 # double name -> its endpoint's key in sandbox.json; the base path of the APIs that have one
 DOUBLES = {"identity": "login", "graph": "graph", "exchange": "exchange", "partner_center": "partner",
-           "cloudflare": "cloudflare", "namecom": "namecom", "instantly": "instantly", "smartlead": "smartlead"}
+           "cloudflare": "cloudflare", "namecom": "namecom", "instantly": "instantly", "smartlead": "smartlead",
+           "emailbison": "emailbison"}
 BASE_PATHS = {"graph": "/v1.0", "partner_center": "/v1", "cloudflare": "/client/v4", "instantly": "/api/v2",
-              "smartlead": "/api/v1"}
+              "smartlead": "/api/v1", "emailbison": "/api"}
 
 # Short waits suit a world that answers in milliseconds; deleted users are purged so names can be reused at once.
 SANDBOX_TUNING = {"pollTimeout": 60.0, "pollInterval": 0.2, "purgeDeletedUsers": True}
@@ -75,6 +76,7 @@ def settings_document(info: dict[str, Any]) -> dict[str, Any]:
         # hands mailboxes to a sequencer only when it says so.
         "instantlyEndpoint": ep["instantly"],
         "smartleadEndpoint": ep["smartlead"],
+        "emailbisonEndpoint": ep["emailbison"],
         **SANDBOX_TUNING,
     }
 

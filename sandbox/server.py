@@ -26,6 +26,7 @@ from sandbox.admin import create_admin_app
 from sandbox.bind import Bind
 from sandbox.cloudflare.app import create_app as cloudflare_app
 from sandbox.daemon import start_daemon, status, stop_daemon
+from sandbox.emailbison.app import create_app as emailbison_app
 from sandbox.exchange.app import create_app as exchange_app
 from sandbox.faults import FaultMiddleware
 from sandbox.graph.app import create_app as graph_app
@@ -53,6 +54,7 @@ FACTORIES: dict[str, Callable[[World, Dns], Starlette]] = {
     "namecom": namecom_app,
     "instantly": instantly_app,
     "smartlead": smartlead_app,
+    "emailbison": emailbison_app,
 }
 
 # -- world ---------------------------------------------------------------------------------------------------------
@@ -79,6 +81,7 @@ def seed_world(world: World) -> None:
         creds.setdefault("namecom_token", secrets.token_hex(20))
         creds.setdefault("instantly_api_key", secrets.token_urlsafe(32))
         creds.setdefault("smartlead_api_key", secrets.token_hex(24))
+        creds.setdefault("emailbison_api_key", f"{secrets.randbelow(90) + 10}|{secrets.token_urlsafe(30)}")
 
 
 # -- apps ----------------------------------------------------------------------------------------------------------

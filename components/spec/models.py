@@ -72,7 +72,7 @@ class Defaults(_Model):
     dmarc: Dmarc
     ramp: RampSpec
     daily_limit_cap: int = Field(default=50, ge=1)
-    sequencer: Literal["instantly", "smartlead", "csv"] = "csv"
+    sequencer: Literal["instantly", "smartlead", "emailbison", "csv"] = "csv"
     # "password" opts into SMTP AUTH (basic auth, off by default for new tenants from the end of 2026);
     # "oauth" is the durable path: the sequencer connects each mailbox with OAuth after admin consent.
     sending: Literal["oauth", "password"] = "oauth"

@@ -35,7 +35,7 @@ class WarmupArgs(BaseModel):
 class SequencerAccountsArgs(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    sequencer: Literal["instantly", "smartlead"]
+    sequencer: Literal["instantly", "smartlead", "emailbison"]
     sending: Literal["oauth", "password"]
     accounts: dict[str, AccountArgs]
     warmup: WarmupArgs = Field(default_factory=WarmupArgs)

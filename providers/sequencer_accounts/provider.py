@@ -7,10 +7,14 @@ failed test fails the step, naming the mailbox); its daily limit follows the ram
 domain `retired` or removed) is deleted from the sequencer. Accounts coldfleet never declared are never touched; an
 account with a declared address is adopted (the address is on our own sending domain).
 
-OAuth path: Instantly and Smartlead create Microsoft accounts connected by OAuth only through a sign-in in their
-app, with no documented API (see providers/clients/sequencers/*), so nothing is created; the declared mailboxes not
-yet in the workspace are reported in `awaiting_connect`, and once connected their limits and pauses are managed like
-the others. `read` reports `drift` (what differs in the sequencer) and `diff` turns it into an update.
+EmailBison has no pause for a sender email: its client pauses with a daily limit of 0, which the ramp's limit
+replaces on resume (providers/clients/sequencers/emailbison.py).
+
+OAuth path: Instantly, Smartlead and EmailBison create Microsoft accounts connected by OAuth only through a sign-in
+in their app (EmailBison: its Bulk Uploader Tool), with no documented API (see providers/clients/sequencers/*), so
+nothing is created; the declared mailboxes not yet in the workspace are reported in `awaiting_connect`, and once
+connected their limits and pauses are managed like the others. `read` reports `drift` (what differs in the
+sequencer) and `diff` turns it into an update.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ import pytest
 
 from cli.engine import CliError
 from cli.export import render, write_private
-from components.export import CSV_HEADER, INSTANTLY_HEADER, SIGNIN_HEADER, SMARTLEAD_HEADER
+from components.export import CSV_HEADER, EMAILBISON_HEADER, INSTANTLY_HEADER, SIGNIN_HEADER, SMARTLEAD_HEADER
 
 HANDOFF = {"sequencer": "instantly", "sending": "password", "warmup": {"enabled": True, "limit": 10.0},
            "accounts": [{"email": "anna@getacme.com", "first_name": "Anna", "last_name": "Keller", "status": "active",
@@ -31,7 +31,7 @@ def test_written_0600_even_over_a_wider_file(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("fmt", "sending", "header"), [
     ("instantly", "password", INSTANTLY_HEADER), ("smartlead", "password", SMARTLEAD_HEADER),
     ("csv", "password", CSV_HEADER), ("instantly", "oauth", SIGNIN_HEADER), ("smartlead", "oauth", SIGNIN_HEADER),
-    ("csv", "oauth", CSV_HEADER),
+    ("csv", "oauth", CSV_HEADER), ("emailbison", "password", EMAILBISON_HEADER), ("emailbison", "oauth", SIGNIN_HEADER),
 ])
 def test_headers(fmt: str, sending: str, header: tuple[str, ...]) -> None:
     text = render({**HANDOFF, "sending": sending}, fmt)

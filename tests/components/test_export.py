@@ -21,6 +21,8 @@ SMARTLEAD = (
     "different_reply_to_address,imap_user_name,imap_password"
 )
 
+EMAILBISON = "Name,Email,Password,IMAP Server,IMAP Port,SMTP Server,SMTP Port,Daily Limit,SMTP Secure,IMAP Secure"
+
 ACCOUNTS = [
     Account("zoe@getacme.com", "Zoë", "Keller, Jr.", "active", 7, password="pw-zoe"),
     Account("anna@getacme.com", "Anna", "Keller", "active", 7, password="pw-anna"),
@@ -32,7 +34,8 @@ def rows(text: str) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(text)))
 
 
-@pytest.mark.parametrize(("sequencer", "header"), [("instantly", INSTANTLY), ("smartlead", SMARTLEAD)])
+@pytest.mark.parametrize(("sequencer", "header"), [("instantly", INSTANTLY), ("smartlead", SMARTLEAD),
+                                                  ("emailbison", EMAILBISON)])
 def test_headers_are_exact(sequencer: str, header: str) -> None:
     text = render_csv(sequencer, ACCOUNTS, "password")  # type: ignore[arg-type]
     assert text.split("\r\n", 1)[0] == header
@@ -62,7 +65,28 @@ def test_smartlead_rows() -> None:
     assert anna["max_email_per_day"] == "7" and anna["warmup_enabled"] == "TRUE"
 
 
-@pytest.mark.parametrize("sequencer", ["instantly", "smartlead"])
+def test_emailbison_rows_password_path() -> None:
+    out = rows(render_csv("emailbison", ACCOUNTS, "password"))
+    assert [r["Email"] for r in out] == ["anna@getacme.com", "zoe@getacme.com"]  # sorted, retiring left out
+    anna, zoe = out
+    assert anna == {
+        "Name": "Anna Keller", "Email": "anna@getacme.com", "Password": "pw-anna",
+        "IMAP Server": "outlook.office365.com", "IMAP Port": "993", "SMTP Server": "smtp.office365.com",
+        "SMTP Port": "587", "Daily Limit": "7", "SMTP Secure": "FALSE", "IMAP Secure": "TRUE",
+    }
+    assert zoe["Name"] == "Zoë Keller, Jr."  # quoting round-trips
+    assert "pw-retiring" not in render_csv("emailbison", ACCOUNTS, "password")
+
+
+def test_emailbison_notice() -> None:
+    password = notice("emailbison", "password", "bison.csv")
+    assert "/api/sender-emails/bulk" in password and "sender's responsibility" in password
+    assert "emailbisonApiKey" in password and "emailbisonEndpoint" in password
+    oauth = notice("emailbison", "oauth", "bison.csv")
+    assert "Bulk Uploader Tool" in oauth and "sign in" in oauth and "0600" in oauth
+
+
+@pytest.mark.parametrize("sequencer", ["instantly", "smartlead", "emailbison"])
 def test_oauth_path_hands_over_the_sign_in_list(sequencer: str) -> None:
     text = render_csv(sequencer, ACCOUNTS, "oauth")  # type: ignore[arg-type]
     assert text.splitlines()[0] == ",".join(SIGNIN_HEADER)

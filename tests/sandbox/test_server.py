@@ -20,7 +20,8 @@ from sandbox import server
 from sandbox.handle import SandboxHandle
 
 CREDENTIALS = {"partner_tenant_id", "client_id", "client_secret", "cloudflare_api_token", "cloudflare_account_id",
-               "namecom_username", "namecom_token", "instantly_api_key", "smartlead_api_key"}
+               "namecom_username", "namecom_token", "instantly_api_key", "smartlead_api_key",
+               "emailbison_api_key"}
 
 
 def test_sandbox_json_shape(sandbox: SandboxHandle) -> None:
@@ -30,9 +31,9 @@ def test_sandbox_json_shape(sandbox: SandboxHandle) -> None:
     assert info["dir"] == str(sandbox.dir) and Path(info["ca_cert"]) == sandbox.dir / "ca.pem"
     ep = info["endpoints"]
     assert set(ep) == {"login", "graph", "exchange", "partner", "cloudflare", "namecom", "instantly", "smartlead",
-                       "admin"}
+                       "emailbison", "admin"}
     for key, suffix in [("graph", "/v1.0"), ("partner", "/v1"), ("cloudflare", "/client/v4"),
-                        ("instantly", "/api/v2"), ("smartlead", "/api/v1")]:
+                        ("instantly", "/api/v2"), ("smartlead", "/api/v1"), ("emailbison", "/api")]:
         assert ep[key].startswith("https://127.0.0.1:") and ep[key].endswith(suffix)
     assert ep["admin"].startswith("http://127.0.0.1:")
     ports = {url.split(":")[2].split("/")[0] for url in ep.values()}
