@@ -7,10 +7,16 @@ coldfleet never declared are never touched.
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from typing import Protocol
+from typing import Any, ClassVar, Protocol
 
+import httpx
+
+from providers.clients import http
+from providers.clients.errors import ClientError, NotFound
 from providers.types import IMAP_HOST, IMAP_PORT, SMTP_HOST, SMTP_PORT
 
 
@@ -74,3 +80,32 @@ class SequencerClient(Protocol):
 
 def address(raw: object) -> str:
     return str(raw or "").strip().lower()
+
+
+class JsonApiClient(http.ClosingClient):
+    """The one request shape of the sequencers' JSON APIs: a call through the shared request path, the vendor's error
+    body read by `parse`, and a delete that treats "already gone" as done. Subclasses set `api`, `parse`, `http`."""
+
+    api: ClassVar[str]
+    parse: ClassVar[Callable[[object], http.Fault]]
+    http: httpx.Client
+
+    def error(self, resp: httpx.Response, what: str) -> ClientError:
+        """The error for a failed answer; a vendor with a status of its own maps it here."""
+        return http.error_from(resp, what, api=self.api, parse=type(self).parse)
+
+    def _call(self, method: str, path: str, *, body: dict[str, Any] | None = None,
+              params: dict[str, Any] | None = None, idempotent: bool = False) -> Any:
+        what = f"{method} {path.split('?')[0]}"
+        resp = http.request(self.http, method, path, api=self.api, what=what, json=body, params=params,
+                            idempotent=idempotent)
+        if not resp.is_success:
+            raise self.error(resp, what)
+        return http.json_body(resp, api=self.api)
+
+    def _delete(self, path: str, email: str) -> None:
+        try:
+            self._call("DELETE", path)
+        except NotFound:
+            pass  # already gone
+        logging.getLogger(type(self).__module__).info("%s: %s removed", self.api, email)

@@ -27,8 +27,8 @@ from typing import Any
 import httpx
 
 from providers.clients import http
-from providers.clients.errors import AuthenticationFailed, BadRequest, ClientError, NotFound
-from providers.clients.sequencers.base import Counts, NewAccount, RemoteAccount, address
+from providers.clients.errors import AuthenticationFailed, BadRequest, ClientError
+from providers.clients.sequencers.base import Counts, JsonApiClient, NewAccount, RemoteAccount, address
 from providers.config import Settings
 
 log = logging.getLogger(__name__)
@@ -57,7 +57,9 @@ def _remote(body: dict[str, Any]) -> RemoteAccount:
                          paused=limit == 0, problem=None if status == "Connected" else status or "not connected")
 
 
-class EmailBisonClient(http.ClosingClient):
+class EmailBisonClient(JsonApiClient):
+    api = API
+    parse = _fault
     kind = "emailbison"
 
     def __init__(self, settings: Settings) -> None:
@@ -73,14 +75,6 @@ class EmailBisonClient(http.ClosingClient):
                                  headers={"Authorization": f"Bearer {settings.emailbison_api_key}",
                                           "Accept": "application/json"})
 
-    def _call(self, method: str, path: str, *, body: dict[str, Any] | None = None,
-              params: dict[str, str] | None = None, idempotent: bool = False) -> Any:
-        what = f"{method} {path}"
-        resp = http.request(self.http, method, path, api=API, what=what, json=body, params=params,
-                            idempotent=idempotent)
-        if not resp.is_success:
-            raise http.error_from(resp, what, api=API, parse=_fault)
-        return http.json_body(resp, api=API)
 
     def list_accounts(self) -> dict[str, RemoteAccount]:
         out: dict[str, RemoteAccount] = {}
@@ -124,11 +118,7 @@ class EmailBisonClient(http.ClosingClient):
             self.set_daily_limit(account, 0)
 
     def delete(self, account: RemoteAccount) -> None:
-        try:
-            self._call("DELETE", f"/sender-emails/{account.remote_id}")
-        except NotFound:
-            pass  # already gone
-        log.info("emailbison: %s removed", account.email)
+        self._delete(f"/sender-emails/{account.remote_id}", account.email)
 
     def numbers(self, emails: list[str], start: date, end: date) -> dict[str, Counts] | None:
         return None

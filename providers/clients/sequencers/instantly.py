@@ -23,8 +23,8 @@ from urllib.parse import quote
 import httpx
 
 from providers.clients import http
-from providers.clients.errors import AuthenticationFailed, ClientError, NotFound
-from providers.clients.sequencers.base import Counts, NewAccount, RemoteAccount, address
+from providers.clients.errors import AuthenticationFailed, ClientError
+from providers.clients.sequencers.base import Counts, JsonApiClient, NewAccount, RemoteAccount, address
 from providers.config import Settings
 
 log = logging.getLogger(__name__)
@@ -47,7 +47,9 @@ def _remote(body: dict[str, Any]) -> RemoteAccount:
                          daily_limit=body.get("daily_limit"), paused=status == 2, problem=problem)
 
 
-class InstantlyClient(http.ClosingClient):
+class InstantlyClient(JsonApiClient):
+    api = API
+    parse = _fault
     kind = "instantly"
 
     def __init__(self, settings: Settings) -> None:
@@ -59,14 +61,6 @@ class InstantlyClient(http.ClosingClient):
                                  headers={"Authorization": f"Bearer {settings.instantly_api_key}",
                                           "Accept": "application/json"})
 
-    def _call(self, method: str, path: str, *, body: dict[str, Any] | None = None,
-              params: dict[str, Any] | None = None, idempotent: bool = False) -> Any:
-        what = f"{method} {path.split('?')[0]}"
-        resp = http.request(self.http, method, path, api=API, what=what, json=body, params=params,
-                            idempotent=idempotent)
-        if not resp.is_success:
-            raise http.error_from(resp, what, api=API, parse=_fault)
-        return http.json_body(resp, api=API)
 
     def list_accounts(self) -> dict[str, RemoteAccount]:
         out: dict[str, RemoteAccount] = {}
@@ -102,11 +96,7 @@ class InstantlyClient(http.ClosingClient):
         self._call("POST", f"/accounts/{quote(account.email)}/{'pause' if paused else 'resume'}", idempotent=True)
 
     def delete(self, account: RemoteAccount) -> None:
-        try:
-            self._call("DELETE", f"/accounts/{quote(account.email)}")
-        except NotFound:
-            pass  # already gone
-        log.info("instantly: %s removed", account.email)
+        self._delete(f"/accounts/{quote(account.email)}", account.email)
 
     def numbers(self, emails: list[str], start: date, end: date) -> dict[str, Counts] | None:
         totals: dict[str, dict[str, int]] = {address(e): {} for e in emails}

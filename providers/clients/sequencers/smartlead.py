@@ -25,8 +25,8 @@ from typing import Any
 import httpx
 
 from providers.clients import http
-from providers.clients.errors import AuthenticationFailed, BadRequest, ClientError, NotFound
-from providers.clients.sequencers.base import Counts, NewAccount, RemoteAccount, address
+from providers.clients.errors import AuthenticationFailed, BadRequest, ClientError
+from providers.clients.sequencers.base import Counts, JsonApiClient, NewAccount, RemoteAccount, address
 from providers.config import Settings
 
 log = logging.getLogger(__name__)
@@ -49,7 +49,9 @@ def _remote(body: dict[str, Any]) -> RemoteAccount:
                          daily_limit=body.get("message_per_day"), paused=bool(body.get("is_suspended")))
 
 
-class SmartleadClient(http.ClosingClient):
+class SmartleadClient(JsonApiClient):
+    api = API
+    parse = _fault
     kind = "smartlead"
 
     def __init__(self, settings: Settings) -> None:
@@ -61,18 +63,12 @@ class SmartleadClient(http.ClosingClient):
                                  params={"api_key": settings.smartlead_api_key},
                                  headers={"Accept": "application/json"})
 
-    def _call(self, method: str, path: str, *, body: dict[str, Any] | None = None,
-              params: dict[str, str] | None = None, idempotent: bool = False) -> Any:
-        what = f"{method} {path}"
-        resp = http.request(self.http, method, path, api=API, what=what, json=body, params=params,
-                            idempotent=idempotent)
-        if not resp.is_success:
-            error = http.error_from(resp, what, api=API, parse=_fault)
-            if resp.status_code == 406:
-                raise BadRequest(str(error.args[0]), status=406, code=error.code, api=API,
-                                 hint="the mailbox login failed at Smartlead: check SMTP AUTH and the password")
-            raise error
-        return http.json_body(resp, api=API)
+    def error(self, resp: httpx.Response, what: str) -> ClientError:
+        error = super().error(resp, what)
+        if resp.status_code == 406:
+            return BadRequest(str(error.args[0]), status=406, code=error.code, api=API,
+                              hint="the mailbox login failed at Smartlead: check SMTP AUTH and the password")
+        return error
 
     def list_accounts(self) -> dict[str, RemoteAccount]:
         out: dict[str, RemoteAccount] = {}
@@ -112,11 +108,7 @@ class SmartleadClient(http.ClosingClient):
             self._call("DELETE", f"/email-accounts/unsuspend/{account.remote_id}")
 
     def delete(self, account: RemoteAccount) -> None:
-        try:
-            self._call("DELETE", f"/email-accounts/{account.remote_id}")
-        except NotFound:
-            pass  # already gone
-        log.info("smartlead: %s removed", account.email)
+        self._delete(f"/email-accounts/{account.remote_id}", account.email)
 
     def numbers(self, emails: list[str], start: date, end: date) -> dict[str, Counts] | None:
         return None
