@@ -106,6 +106,12 @@ def test_4_up_then_health_is_clean(sandbox: SandboxHandle, project: Path, capsys
     verdicts = {v["domain"]: v for v in report["verdicts"]}
     assert sorted(verdicts) == [A, B, C]
     assert not_ok(report) == {}, not_ok(report)
+    for domain in (A, B, C):  # clean because every source answered for it, not by silence
+        sources = {f["source"] for f in report["findings"] if f["domain"] == domain and f["level"] == "ok"}
+        assert sources >= {"dns", "blocklist", "microsoft", "sequencer"}, (domain, sources)
+    # watch only for what the local world cannot change: no rua authorisation at acme-reports.com, young domains
+    watched = {(f["source"], f["check"]) for f in report["findings"] if f["level"] == "watch"}
+    assert watched <= {("dns", "dmarc:rua"), ("age", "registration")}, watched
     for v in verdicts.values():
         assert v["verdict"] != "worn" and v["broken"] == [] and v["unknown"] == [], v
     assert code == 0 and report["exit_code"] == 0
