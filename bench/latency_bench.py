@@ -56,7 +56,7 @@ from sandbox.handle import SandboxHandle
 log = logging.getLogger("bench.latency")
 
 CALIB_STACK = "calib"
-STEPS = ("SendingDomain", "M365Tenant", "AuthRecords", "Mailbox")
+STEPS = ("SendingDomain", "M365Tenant", "AuthRecords", "Mailbox", "DomainMailboxes")
 SENDING_DOUBLES = ("namecom", "cloudflare")
 
 
@@ -92,7 +92,9 @@ def calibrate(sandbox: SandboxHandle, project: Path, backend: str, env: dict[str
     tenant = {k: v for k, v in phase_a.items() if k not in SENDING_DOUBLES}
     auth = _delta(marks["AuthRecords"], phase_a)
     mailbox = _delta(marks["Mailbox"], marks["AuthRecords"])
-    by_step = {"sending_domain": sending, "m365_tenant": tenant, "auth_records": auth, "mailbox": mailbox}
+    finishing = _delta(marks["DomainMailboxes"], marks["Mailbox"])
+    by_step = {"sending_domain": sending, "m365_tenant": tenant, "auth_records": auth, "mailbox": mailbox,
+               "domain_mailboxes": finishing}
     stack.destroy(on_output=lambda _line: None)
     stack.workspace.remove_stack(t.name)
     return {name: {"by_double": d, "round_trips": sum(d.values())} for name, d in by_step.items()}
@@ -102,10 +104,42 @@ def bound(calib: dict[str, Any], latency_s: float, tenant_delay_s: float, mailbo
     r = {k: v["round_trips"] for k, v in calib.items()}
     sending = r["sending_domain"] * latency_s
     tenant = r["m365_tenant"] * latency_s + tenant_delay_s
-    tail = r["auth_records"] * latency_s + r["mailbox"] * latency_s + mailbox_delay_s
+    tail = (r["auth_records"] + r["mailbox"] + r["domain_mailboxes"]) * latency_s + mailbox_delay_s
     return {"critical_path_s": round(max(sending, tenant) + tail, 2),
             "chain_bound_s": round(sending + tenant + tail, 2),
             "sending_s": round(sending, 2), "tenant_s": round(tenant, 2), "tail_s": round(tail, 2)}
+
+
+class Timeline:
+    """When each resource's step began (`resource_pre`) and ended (`res_outputs`), seconds from the first event:
+    per type the count, the first start, the last end and the median step time (where `up` spends its time)."""
+
+    def __init__(self) -> None:
+        self.t0: float | None = None
+        self.spans: dict[str, list[float]] = {}
+
+    def __call__(self, event: EngineEvent) -> None:
+        now = time.perf_counter()
+        self.t0 = self.t0 if self.t0 is not None else now
+        pre, done = event.resource_pre_event, event.res_outputs_event
+        meta = pre.metadata if pre is not None else done.metadata if done is not None else None
+        if meta is None or meta.op == "same" or meta.type.startswith(("pulumi:", "coldfleet:index:")):
+            return
+        span = self.spans.setdefault(meta.type.rsplit(":", 1)[-1] + " " + meta.urn, [now - self.t0, now - self.t0])
+        if done is not None:
+            span[1] = now - self.t0
+
+    def summary(self) -> dict[str, dict[str, float]]:
+        by_type: dict[str, list[list[float]]] = {}
+        for urn, span in self.spans.items():
+            by_type.setdefault(urn.split(" ", 1)[0], []).append(span)
+        out = {}
+        for kind, spans in sorted(by_type.items(), key=lambda kv: min(s[0] for s in kv[1])):
+            steps = sorted(e - s for s, e in spans)
+            out[kind] = {"count": len(spans), "first_start_s": round(min(s for s, _ in spans), 1),
+                         "last_end_s": round(max(e for _, e in spans), 1),
+                         "median_step_s": round(steps[len(steps) // 2], 2), "max_step_s": round(steps[-1], 2)}
+        return out
 
 
 def timed(label: str, run: Callable[[], Any]) -> float:
@@ -158,8 +192,14 @@ def main(argv: list[str] | None = None) -> int:
             sandbox.reset_requests()
             fleet_t = target(FLEET_STACK, project, backend)
             fleet = open_stack(fleet_t, extra_env=env, program=fleet_program)
+            timeline = Timeline()
             with output_log(log_path) as on_output:
-                results["up_s"] = round(timed(f"fleet up ({count} res.)", lambda: fleet.up(on_output=on_output)), 2)
+                results["up_s"] = round(timed(f"fleet up ({count} res.)",
+                                              lambda: fleet.up(on_output=on_output, on_event=timeline)), 2)
+            results["timeline"] = timeline.summary()
+            for kind, row in results["timeline"].items():
+                print(f"    {kind:16} {row['count']:4}  {row['first_start_s']:6.1f} s .. {row['last_end_s']:6.1f} s"
+                      f"  step median {row['median_step_s']:5.2f} s, max {row['max_step_s']:5.2f} s", flush=True)
             results["resources"] = custom_resources(fleet_t)
             seen = sandbox.requests()
             results["requests"] = {"total": seen["total"], "token_requests": seen["token_requests"],

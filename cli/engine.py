@@ -20,6 +20,7 @@ import yaml
 from pulumi import automation as auto
 
 from components.program import main as program_main
+from providers.threads import DEFAULT_THREADS
 from sandbox.daemon import DEFAULT_DIR, INFO_FILE, SETTINGS_FILE
 
 log = logging.getLogger(__name__)
@@ -138,6 +139,8 @@ def open_stack(
         "PULUMI_BACKEND_URL": t.backend_url,
         "PULUMI_SKIP_UPDATE_CHECK": "true",
         "PULUMI_PYTHON_CMD": sys.executable,
+        # the engine's own limit on calls in flight (4 x CPUs by default) matched to the provider's threads
+        "PULUMI_PARALLEL": os.environ.get("PULUMI_PARALLEL") or str(DEFAULT_THREADS),
         "PYTHONPATH": os.pathsep.join(p for p in (str(REPO_ROOT), os.environ.get("PYTHONPATH", "")) if p),
         **passphrase_env(t),
         **(extra_env or {}),

@@ -34,7 +34,7 @@ from pulumi.dynamic import (
 from pulumi.output import Unknown
 from pydantic import BaseModel, ValidationError
 
-from providers import config, snapshot
+from providers import config, snapshot, threads
 from providers import log as provider_log
 from providers.clients.http import WriteUnconfirmed
 from providers.config import Settings
@@ -185,7 +185,7 @@ class BaseProvider(ResourceProvider, Generic[ArgsT]):
 
     def configure(self, req: ConfigureRequest) -> None:
         provider_log.install()
-        config.load(req.config.get)
+        threads.widen(config.load(req.config.get).provider_threads)
 
     def parse(self, props: Mapping[str, Any], stored: bool = False) -> ArgsT:
         """Validated, normalised inputs (raises pydantic's ValidationError). `stored`: props from the state, which

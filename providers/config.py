@@ -47,6 +47,8 @@ class Settings:
     poll_timeout_s: float = 600.0
     poll_interval_s: float = 2.0
     purge_deleted_users: bool = False
+    # Provider calls that may wait side by side in one provider process (providers/threads.py; the SDK's is 4).
+    provider_threads: int = 32
     # Recursive resolvers (host:port) for names coldfleet does not serve: SPF includes, DKIM key targets, report
     # authorisations (dns_resolver) and domain blocklists, which refuse public resolvers (blocklist_resolver,
     # else dns_resolver). None = the system's resolvers.
@@ -94,6 +96,7 @@ CONFIG_KEYS: dict[str, tuple[str, str]] = {
     "pollTimeout": ("poll_timeout_s", "COLDFLEET_POLL_TIMEOUT"),
     "pollInterval": ("poll_interval_s", "COLDFLEET_POLL_INTERVAL"),
     "purgeDeletedUsers": ("purge_deleted_users", "COLDFLEET_PURGE_DELETED_USERS"),
+    "providerThreads": ("provider_threads", "COLDFLEET_PROVIDER_THREADS"),
     "dnsResolver": ("dns_resolver", "COLDFLEET_DNS_RESOLVER"),
     "blocklistResolver": ("blocklist_resolver", "COLDFLEET_BLOCKLIST_RESOLVER"),
     "instantlyEndpoint": ("instantly_endpoint", "COLDFLEET_INSTANTLY_ENDPOINT"),
@@ -121,6 +124,11 @@ class SettingsError(ValueError):
 
 def _coerce(name: str, raw: str) -> Any:
     kind = str({f.name: f.type for f in fields(Settings)}[name])
+    if kind == "int":
+        try:
+            return int(raw)
+        except ValueError:
+            raise SettingsError(f"{name} must be a whole number, not {raw!r}") from None
     if "float" in kind:
         try:
             return float(raw)

@@ -67,6 +67,7 @@ def test_retired_sandbox_keys_recorded_in_an_old_state_give_way_to_a_named_setti
     (["graphEndpoint"], "JSON object"),
     ({"clientId": {"nested": 1}}, "string, number or boolean"),
     ({"pollTimeout": "soon"}, "must be a number"),
+    ({"providerThreads": 2.5}, "must be a whole number"),
 ])
 def test_malformed_settings_files_are_refused(tmp_path: Path, document: object, match: str) -> None:
     path = write(tmp_path / "bad.json", document)
