@@ -61,7 +61,7 @@ def widen(threads: int = DEFAULT_THREADS) -> int:
         limit = int(getattr(executor, "_max_workers", 0))
         if limit and threads > limit:
             executor._max_workers = threads  # type: ignore[attr-defined]  # read by every submit (module docstring)
-            executor._idle_semaphore = _NoIdleCount()  # type: ignore[attr-defined]
+            executor._idle_semaphore = _NoIdleCount()  # type: ignore[attr-defined,assignment]
             log.debug("provider server threads: %d -> %d", limit, threads)
             limit = threads
         return limit
