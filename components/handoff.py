@@ -64,4 +64,6 @@ def handoff_output(spec: FleetSpec, accounts: list[pulumi.Input[Account]]) -> pu
         return {"sequencer": d.sequencer, "sending": d.sending, "warmup": d.warmup.model_dump(),
                 "accounts": [asdict(r) for r in sorted(rows, key=lambda r: r.email)]}
 
-    return pulumi.Output.secret(pulumi.Output.all(*accounts).apply(shape))
+    # Secret from the start (the marker), never wrapped afterwards: `Output.secret` of the finished dict would lift
+    # each of its leaves into an Output (components/fleet.py, Opaque).
+    return pulumi.Output.all(pulumi.Output.secret(""), *accounts).apply(lambda values: shape(values[1:]))

@@ -1,8 +1,8 @@
 """The one Resource style of the four: explicit typed `pulumi.Input[...]` keyword parameters, outputs as None.
 
 Each resource's `__init__` lists its inputs as keyword parameters (a reader and mypy see exactly what it takes) and
-hands `locals()` to `register`, which keeps those inputs, declares every output the provider returns as None (so the
-engine knows its shape at preview), and marks the secret outputs.
+hands `locals()` to `register`, which keeps those inputs, declares the outputs the program reads as None (each is
+an Output attribute; the state keeps every output the provider returns either way), and marks the secret outputs.
 """
 
 from __future__ import annotations

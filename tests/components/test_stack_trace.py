@@ -32,3 +32,35 @@ def test_an_empty_trace_stays_empty() -> None:
 def test_our_packages_are_matched_as_folders() -> None:
     assert all(u.startswith("file:///") for u in OURS)
     assert not trim(trace(OURS[0].rstrip("/") + "x/a.py", "file:///b.py")).frames[1:]
+
+
+def test_capture_gives_what_trimming_the_sdks_trace_gives() -> None:
+    """Three nested `__init__`s stand in for Resource, CustomResource and the concrete class (the SDK's rule)."""
+    import sys
+
+    from pulumi.runtime import resource as sdk_resource
+
+    from components.stack_trace import capture
+
+    here = OURS[1].rsplit("/", 2)[0] + "/tests/"  # this file is not ours: only the frame count rule applies
+    got: dict[str, object] = {}
+
+    class Concrete:
+        def __init__(self) -> None:
+            Middle()
+
+    class Middle:
+        def __init__(self) -> None:
+            Base()
+
+    class Base:
+        def __init__(self) -> None:
+            got["fast"] = capture(sys._getframe(0), (here,))
+            got["sdk"] = trim(getattr(sdk_resource._get_stack_trace, "__wrapped__", sdk_resource._get_stack_trace)(),
+                              (here,))
+
+    Concrete()
+    fast, sdk = got["fast"], got["sdk"]
+    assert isinstance(fast, source_pb2.StackTrace) and isinstance(sdk, source_pb2.StackTrace)
+    assert [(f.pc.uri, f.pc.line) for f in fast.frames][1:] == [(f.pc.uri, f.pc.line) for f in sdk.frames][1:]
+    assert fast.frames and fast.frames[0].pc.uri == sdk.frames[0].pc.uri
