@@ -5,7 +5,9 @@ The API path is taken only when `defaults.sequencer` is instantly, smartlead or 
 settings file or environment) carries that sequencer's API key (`coldfleet:instantlyApiKey` /
 `coldfleet:smartleadApiKey` / `coldfleet:emailbisonApiKey`, set as secrets; EmailBison also needs
 `coldfleet:emailbisonEndpoint`, its per-customer instance); without a key the hand-off is the file alone.
-The key itself is read by the provider, never here.
+Whether a key is set is decided here from the same sources the provider reads (stack config, settings file,
+environment), so that `preview` shows the resource exactly when `up` would use it; the answer is a bool, the key is
+neither kept, logged nor passed as an input: the provider reads it again in `configure()`.
 """
 
 from __future__ import annotations
