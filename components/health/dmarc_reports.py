@@ -26,6 +26,7 @@ ours misconfigured, or someone spoofing the domain). No report for the domain, o
 from __future__ import annotations
 
 import logging
+import threading
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -153,15 +154,18 @@ def _window_days(options: Any) -> int:
         return WINDOW_DAYS
 
 
-# One health run reads the reports once for all its domains (the same mailbox serves them all).
+# One health run reads the reports once for all its domains (the same mailbox serves them all); domains are collected
+# on threads (report.py), so the first to ask reads while the others wait for its answer.
 _last: tuple[HealthContext, Reading] | None = None
+_last_lock = threading.Lock()
 
 
 def _reading(ctx: HealthContext) -> Reading:
     global _last
-    if _last is None or _last[0] is not ctx:
-        _last = (ctx, read(ctx))
-    return _last[1]
+    with _last_lock:
+        if _last is None or _last[0] is not ctx:
+            _last = (ctx, read(ctx))
+        return _last[1]
 
 
 def collect(ctx: HealthContext, signals: DomainSignals) -> None:

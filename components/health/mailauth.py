@@ -22,6 +22,7 @@ from __future__ import annotations
 import base64
 import binascii
 import logging
+import threading
 from collections.abc import Callable
 from contextvars import ContextVar
 from typing import Any
@@ -45,6 +46,7 @@ QUERY_TIME_S = 20.0  # pyspf's overall budget per evaluation (RFC 7208 § 4.6.4 
 
 _RESOLVER: ContextVar[dns.resolver.Resolver | None] = ContextVar("spf_resolver", default=None)
 _original: Callable[..., list[Any]] | None = None
+_INSTALL_LOCK = threading.Lock()
 
 
 def _lookup(name: str, qtype: str, strict: Any = True, timeout: float = 20.0) -> list[Any]:
@@ -73,9 +75,11 @@ def _lookup(name: str, qtype: str, strict: Any = True, timeout: float = 20.0) ->
 
 
 def _install() -> None:
+    """Point pyspf at `_lookup` once per process (domains are collected on threads: report.py)."""
     global _original
-    if spf.DNSLookup is not _lookup:
-        _original, spf.DNSLookup = spf.DNSLookup, _lookup
+    with _INSTALL_LOCK:
+        if spf.DNSLookup is not _lookup:
+            _original, spf.DNSLookup = spf.DNSLookup, _lookup
 
 
 def _evaluate(domain: str, address: str, resolver: dns.resolver.Resolver, *, strict: bool) -> tuple[str, str, int]:
