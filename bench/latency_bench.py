@@ -203,7 +203,8 @@ def main(argv: list[str] | None = None) -> int:
             results["resources"] = custom_resources(fleet_t)
             seen = sandbox.requests()
             results["requests"] = {"total": seen["total"], "token_requests": seen["token_requests"],
-                                   "by_double": {k: v["total"] for k, v in seen["doubles"].items()}}
+                                   "by_double": {k: v["total"] for k, v in seen["doubles"].items()},
+                                   "by_kind": {k: v["by_kind"] for k, v in seen["doubles"].items()}}
             sandbox.set_faults("*", latency_ms=0)
             sandbox.set_settings(mailbox_provisioning_delay_s=0, tenant_creation_delay_s=0)
             fleet.destroy(on_output=lambda _l: None)
