@@ -6,7 +6,9 @@ resource's constructor with every `RegisterResource`/`ReadResource`, and the eng
 machinery (asyncio, gRPC, threading, the SDK's own stack.py): 16 of 22 frames, about 2.5 KB of a Mailbox's 5.6 KB
 (bench/README.md). Neither the SDK nor the engine has an option to turn it off, so the program filters the frames
 it sends: the frames from the top down to the last one in coldfleet's own packages are kept (the source position, frame
-0, is always kept), the interpreter's and the libraries' below them are dropped.
+0, is always kept), the interpreter's and the libraries' below them are dropped. The top frames inside `providers/`
+(the resource classes' own constructors, the same two lines for every resource) are dropped too, so the source
+position the engine shows in its messages is the program line that declared the resource (components/fleet.py).
 
 The trace is built from the live frames (`capture`), not by trimming the SDK's own: `traceback.extract_stack()` reads
 the source line of every frame through linecache, about a tenth of a no-op preview's program time at 1,000 mailboxes.
@@ -36,6 +38,7 @@ _REPO = Path(__file__).resolve().parent.parent
 OURS = tuple(f"{(_REPO / name).as_uri()}/" for name in ("cli", "components", "providers")) + (
     (_REPO / "__main__.py").as_uri(),
 )
+RESOURCE_CLASSES = (f"{(_REPO / 'providers').as_uri()}/",)  # skipped at the top: the declaring line comes first
 _HOOK = "_get_stack_trace"
 _MARK = "_coldfleet_trimmed"
 _INITS = 3  # the SDK's rule: Resource, CustomResource/ComponentResource, then the concrete class's __init__
@@ -61,7 +64,8 @@ def _uri(filename: str) -> str | None:
 
 
 def capture(frame: FrameType | None, ours: tuple[str, ...] = OURS) -> source_pb2.StackTrace:
-    """What `trim(_get_stack_trace())` returns, from `frame` (the SDK's caller) outwards, without reading sources."""
+    """What `trim(_get_stack_trace())` returns, from `frame` (the SDK's caller) outwards, without reading sources, and
+    without the resource classes' frames on top."""
     inits = 0
     while frame is not None and inits < _INITS:
         inits += frame.f_code.co_name == "__init__"
@@ -72,9 +76,12 @@ def capture(frame: FrameType | None, ours: tuple[str, ...] = OURS) -> source_pb2
         frame = frame.f_back
     ours_at = [i for i, (uri, _line) in enumerate(found) if uri is not None and uri.startswith(ours)]
     keep = max(ours_at[-1] + 1 if ours_at else 0, min(len(found), 1))
+    first = 0
+    while first < keep - 1 and (found[first][0] or "").startswith(RESOURCE_CLASSES):
+        first += 1
     return source_pb2.StackTrace(frames=[
         source_pb2.StackFrame(pc=source_pb2.SourcePosition(uri=uri, line=line) if uri else None)
-        for uri, line in found[:keep]])
+        for uri, line in found[first:keep]])
 
 
 def install() -> bool:

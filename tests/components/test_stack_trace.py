@@ -64,3 +64,22 @@ def test_capture_gives_what_trimming_the_sdks_trace_gives() -> None:
     assert isinstance(fast, source_pb2.StackTrace) and isinstance(sdk, source_pb2.StackTrace)
     assert [(f.pc.uri, f.pc.line) for f in fast.frames][1:] == [(f.pc.uri, f.pc.line) for f in sdk.frames][1:]
     assert fast.frames and fast.frames[0].pc.uri == sdk.frames[0].pc.uri
+
+
+def test_the_resource_classes_frames_on_top_give_way_to_the_declaring_line() -> None:
+    from types import SimpleNamespace
+
+    from components.stack_trace import RESOURCE_CLASSES, capture
+
+    def frame(uri: str, line: int, back: object = None, name: str = "f") -> object:
+        return SimpleNamespace(f_code=SimpleNamespace(co_name=name, co_filename=uri.removeprefix("file://")),
+                               f_lineno=line, f_back=back)
+
+    program = frame(OURS[1] + "program.py", 9)
+    fleet = frame(OURS[1] + "fleet.py", 7, program)
+    boxes = frame(RESOURCE_CLASSES[0] + "mailbox/resource.py", 3, fleet)
+    base = frame(RESOURCE_CLASSES[0] + "resource.py", 2, boxes)
+    sdk = frame("/x/pulumi/dynamic.py", 1, frame("/x/pulumi/resource.py", 1, frame(
+        "/x/pulumi/resource.py", 1, base, "__init__"), "__init__"), "__init__")
+    got = capture(sdk)  # type: ignore[arg-type]
+    assert [(f.pc.uri, f.pc.line) for f in got.frames] == [(OURS[1] + "fleet.py", 7), (OURS[1] + "program.py", 9)]
