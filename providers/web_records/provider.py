@@ -20,6 +20,7 @@ from typing import Any
 
 from providers.base import BaseProvider, Created, Read, Updated
 from providers.clients.dns import DnsBackend, backend_for
+from providers.clients.dns.base import check_rdtype, owner
 from providers.clients.dns.cloudflare_web import CloudflareWeb, redirect_rule, same_rule
 from providers.clients.errors import NotFound
 from providers.config import Settings
@@ -64,9 +65,12 @@ class WebRecordsProvider(BaseProvider[WebRecordsArgs]):
             log.info("read: zone %s is gone, and its records with it", args.domain)
             return Read("", {})
         records, drift = [], []
+        listed = dns.zone_records(args.domain) if isinstance(dns, CloudflareWeb) else None  # one request per zone
         for rec in desired(args):
-            live = dns.get_rrset(args.domain, rec.name, rec.type)
-            proxied = isinstance(dns, CloudflareWeb) and dns.proxied(args.domain, rec.name, rec.type)
+            if listed is not None:
+                live, proxied = listed.get((owner(args.domain, rec.name), check_rdtype(rec.type)), ([], False))
+            else:
+                live, proxied = dns.get_rrset(args.domain, rec.name, rec.type), False
             if same(rec.type, live, rec.values) and proxied == rec.proxied:
                 records.append(rec.out())
                 continue
