@@ -24,11 +24,11 @@ from components.health.context import HealthContext
 from components.health.mailauth import dkim_finding, dmarc_findings, spf_findings
 from components.health.resolvers import ResolverError, dns_resolver
 from components.health.signals import DomainSignals, Finding
-from providers.auth_records.records import same
 from providers.clients.dns import authoritative_query
 from providers.clients.errors import ClientError
 from providers.config import Settings
 from providers.dmarc import is_dmarc, is_spf
+from providers.rrsets import same
 
 log = logging.getLogger(__name__)
 
