@@ -32,9 +32,9 @@ from providers.clients.dns import DnsBackend, authoritative_query, backend_for, 
 from providers.clients.errors import AuthenticationFailed, BadRequest, NotFound, PermissionDenied, ServerError
 from providers.clients.exchange import DkimConfig, ExchangeClient
 from providers.clients.graph import GraphClient, GraphDomain
+from providers.clients.poll import until_ready
 from providers.config import Settings
 from providers.dmarc import build_spf, is_spf, validate_spf
-from providers.poll import until_ready
 from providers.rrsets import same
 from providers.zones import zone_view
 
