@@ -12,6 +12,17 @@ from datetime import date
 from components.spec import DomainSpec, FleetSpec, RampSpec
 
 
+def start_of(ramp: RampSpec, since: date | None) -> date | None:
+    """The later of `start_date` and `since`; None when neither is set (the module docstring says why)."""
+    starts = [d for d in (ramp.start_date, since) if d is not None]
+    return max(starts) if starts else None
+
+
+def day_zero(spec: FleetSpec, domain: DomainSpec) -> date | None:
+    """The domain's day zero, None when no date says when sending began (health reports it; see `start_of`)."""
+    return start_of(spec.ramp_for(domain), domain.since)
+
+
 def daily_limit(ramp: RampSpec, cap: int, status: str, since: date | None, today: date) -> int:
     """Sends per day for one mailbox: start + step × days since day zero, at most ramp.max and cap.
 
@@ -19,9 +30,7 @@ def daily_limit(ramp: RampSpec, cap: int, status: str, since: date | None, today
     """
     if status != "active":
         return 0
-    starts = [d for d in (ramp.start_date, since) if d is not None]
-    day_zero = max(starts) if starts else today
-    days = (today - day_zero).days
+    days = (today - (start_of(ramp, since) or today)).days
     if days < 0:
         return 0
     return min(ramp.start + ramp.step * days, ramp.max, cap)

@@ -110,6 +110,11 @@ def is_spf(value: str) -> bool:
     return lowered == "v=spf1" or lowered.startswith("v=spf1 ")
 
 
+def is_dmarc(value: str) -> bool:
+    """Whether a TXT value at `_dmarc.<domain>` claims to be DMARC: it starts with the version tag (RFC 9989)."""
+    return value.lower().startswith("v=dmarc1")
+
+
 def build_dmarc(
     policy: Policy,
     rua: Iterable[str] = (),

@@ -14,7 +14,7 @@ from datetime import date, timedelta
 
 from components.health.context import HealthContext
 from components.health.signals import DomainSignals, Finding
-from components.ramp import daily_limit
+from components.ramp import daily_limit, day_zero
 from components.spec import DomainSpec, FleetSpec
 from providers.clients.errors import ClientError
 from providers.clients.registrar import registrar_for
@@ -22,12 +22,6 @@ from providers.clients.registrar import registrar_for
 log = logging.getLogger(__name__)
 
 YOUNG_DAYS = 14
-
-
-def day_zero(spec: FleetSpec, domain: DomainSpec) -> date | None:
-    """The ramp's day zero as components.ramp reads it, None when no date says when sending began."""
-    starts = [d for d in (spec.ramp_for(domain).start_date, domain.since) if d is not None]
-    return max(starts) if starts else None
 
 
 def volume_sent(spec: FleetSpec, domain: DomainSpec, today: date) -> int | None:

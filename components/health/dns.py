@@ -24,11 +24,11 @@ from components.health.context import HealthContext
 from components.health.mailauth import dkim_finding, dmarc_findings, spf_findings
 from components.health.resolvers import ResolverError, dns_resolver
 from components.health.signals import DomainSignals, Finding
-from providers.auth_records.records import same
 from providers.clients.dns import authoritative_query
 from providers.clients.errors import ClientError
 from providers.config import Settings
-from providers.dmarc import is_spf
+from providers.dmarc import is_dmarc, is_spf
+from providers.rrsets import same
 
 log = logging.getLogger(__name__)
 
@@ -154,7 +154,7 @@ def collect(ctx: HealthContext, signals: DomainSignals) -> None:
     _guarded(domain, "spf", signals, lambda: spf_findings(domain, res))
     dmarc = served.get(f"_dmarc.{domain}", "TXT")
     if dmarc is not None:
-        records = [v for v in dmarc if v.lower().startswith("v=dmarc1")]
+        records = [v for v in dmarc if is_dmarc(v)]
         if len(records) != 1:
             what = "no DMARC record" if not records else f"{len(records)} DMARC records (receivers ignore them all)"
             signals.add(Finding(domain, "dns", "dmarc", "broken", f"{what} at _dmarc.{domain}"))

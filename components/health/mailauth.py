@@ -36,10 +36,10 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import load_der_public_key
 
 from components.health.signals import Finding
+from providers.dmarc import MAX_SPF_LOOKUPS
 
 log = logging.getLogger(__name__)
 
-MAX_SPF_LOOKUPS = 10  # RFC 7208 § 4.6.4
 TEST_ADDRESS = "192.0.2.1"  # TEST-NET-1 (RFC 5737): matches no mechanism, so every term is evaluated
 MICROSOFT_OUTBOUND = ("40.92.0.25", "40.107.0.25", "52.100.0.25", "104.47.0.25", "2a01:111:f403:8000::25")
 QUERY_TIME_S = 20.0  # pyspf's overall budget per evaluation (RFC 7208 § 4.6.4 suggests at least 20 s)

@@ -26,15 +26,16 @@ from pulumi.dynamic import DiffResult
 from pydantic import ValidationError
 
 from providers.auth_records.args import AuthRecordsArgs
-from providers.auth_records.records import Rec, all_names, desired, rewrite, same, service_records
+from providers.auth_records.records import Rec, all_names, desired, rewrite, service_records
 from providers.base import BaseProvider, Created, Read, Updated
 from providers.clients.dns import DnsBackend, authoritative_query, backend_for, wait_for_rrset
 from providers.clients.errors import AuthenticationFailed, BadRequest, NotFound, PermissionDenied, ServerError
 from providers.clients.exchange import DkimConfig, ExchangeClient
 from providers.clients.graph import GraphClient, GraphDomain
+from providers.clients.poll import until_ready
 from providers.config import Settings
 from providers.dmarc import build_spf, is_spf, validate_spf
-from providers.poll import until_ready
+from providers.rrsets import same
 from providers.zones import zone_view
 
 log = logging.getLogger(__name__)

@@ -26,14 +26,6 @@ class Rec:
         return {"name": self.name, "type": self.type, "values": list(self.values)}
 
 
-def norm(rdtype: str, value: str) -> str:
-    return value if rdtype == "TXT" else " ".join(value.strip().rstrip(".").lower().split())
-
-
-def same(rdtype: str, a: list[str] | tuple[str, ...], b: list[str] | tuple[str, ...]) -> bool:
-    return sorted(norm(rdtype, v) for v in a) == sorted(norm(rdtype, v) for v in b)
-
-
 def service_records(graph: GraphClient, domain: str) -> tuple[list[str], list[tuple[str, str]]]:
     """MX values and (label, target) CNAMEs Microsoft asks for; its SPF suggestion is ignored (we build ours)."""
     mx: list[str] = []

@@ -2,8 +2,8 @@
 
 Each round asks Graph for the mailbox settings of every mailbox still pending, 20 to a `$batch`; the mailboxes that
 answer get their time zone and language (only where they differ, again 20 to a `$batch`), their SMTP AUTH setting
-and their photo, and leave the pending set. The rounds run inside `providers.poll.until_ready`, the one wait, so the
-timeout and its message are the same as everywhere.
+and their photo, and leave the pending set. The rounds run inside `providers.clients.poll.until_ready`, the one wait,
+so the timeout and its message are the same as everywhere.
 
 SMTP AUTH is the domain's one setting, not the mailbox's: each domain has its own tenant, whose tenant-wide
 `Set-TransportConfig -SmtpClientAuthenticationDisabled` M365Tenant holds to the fleet's sending mode, and a new
@@ -22,10 +22,10 @@ from typing import Any
 from providers.clients import errors
 from providers.clients.exchange import ExchangeClient
 from providers.clients.graph import GraphClient
+from providers.clients.poll import until_ready
 from providers.config import Settings
 from providers.domain_mailboxes.args import Pending
 from providers.mailbox.photo import load_photo
-from providers.poll import until_ready
 
 log = logging.getLogger(__name__)
 

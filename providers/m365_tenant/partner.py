@@ -14,10 +14,10 @@ from typing import Any
 from providers.clients import errors
 from providers.clients.graph import GraphClient
 from providers.clients.partner_center import Address, Customer, PartnerCenterClient, Subscription
+from providers.clients.poll import until_found
 from providers.config import Settings
 from providers.m365_tenant.access import ensure_gdap
 from providers.m365_tenant.args import M365TenantArgs
-from providers.poll import until_found
 from providers.types import mail_address
 
 log = logging.getLogger(__name__)

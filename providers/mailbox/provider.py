@@ -41,12 +41,12 @@ from providers.clients import errors
 from providers.clients.exchange import ExchangeClient
 from providers.clients.graph import GraphClient, GraphUser
 from providers.clients.graph.listing import UNKNOWN, Unknown
+from providers.clients.poll import until_found
 from providers.config import Settings
 from providers.mailbox.args import MARKER, MailboxArgs
 from providers.mailbox.create import create_in_batch
 from providers.mailbox.listing import TenantMailboxes, smtp_auth_of, tenant_mailboxes
 from providers.mailbox.photo import load_photo, read_photo, sha256, sync_photo
-from providers.poll import until_found
 from providers.types import IMAP_HOST, IMAP_PORT, SMTP_HOST, SMTP_PORT, mail_address
 
 log = logging.getLogger(__name__)

@@ -24,8 +24,9 @@ from providers.clients.dns.base import check_rdtype, owner
 from providers.clients.dns.cloudflare_web import CloudflareWeb, redirect_rule, same_rule
 from providers.clients.errors import NotFound
 from providers.config import Settings
+from providers.rrsets import same
 from providers.web_records.args import WebRecordsArgs
-from providers.web_records.records import Rec, desired, same
+from providers.web_records.records import Rec, desired
 
 log = logging.getLogger(__name__)
 

@@ -38,11 +38,3 @@ def desired(args: WebRecordsArgs) -> list[Rec]:
     if args.tracking_label and args.tracking_target:
         recs.append(Rec(f"{args.tracking_label}.{d}", "CNAME", (args.tracking_target,)))
     return recs
-
-
-def norm(rdtype: str, value: str) -> str:
-    return value.strip().rstrip(".").lower() if rdtype != "TXT" else value
-
-
-def same(rdtype: str, a: list[str] | tuple[str, ...], b: list[str] | tuple[str, ...]) -> bool:
-    return sorted(norm(rdtype, v) for v in a) == sorted(norm(rdtype, v) for v in b)

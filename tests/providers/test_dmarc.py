@@ -10,6 +10,7 @@ from providers.dmarc import (
     RecordError,
     build_dmarc,
     build_spf,
+    is_dmarc,
     is_spf,
     validate_dmarc,
     validate_rua,
@@ -88,3 +89,8 @@ def test_rua_ok() -> None:
 def test_is_spf() -> None:
     assert is_spf("v=spf1 -all") and is_spf("V=SPF1 include:x.io -all") and is_spf("v=spf1")
     assert not is_spf("v=spf10") and not is_spf("MS=ms12345678")
+
+
+def test_is_dmarc() -> None:
+    assert is_dmarc("v=DMARC1; p=none") and is_dmarc("v=dmarc1;p=reject")
+    assert not is_dmarc("v=spf1 -all") and not is_dmarc("p=none; v=DMARC1")

@@ -19,13 +19,13 @@ models on first use, about 0.35 s of every refresh's provider process, for one s
 from __future__ import annotations
 
 import logging
-import time
 from typing import Any
 
 from providers.clients.dns.authoritative import authoritative_query
 from providers.clients.dns.base import ZoneInfo, check_rdtype, fqdn, owner
 from providers.clients.dns.cloudflare import COMMENT, CloudflareDns, record_value
 from providers.clients.errors import NotFound, NotReady, ServerError
+from providers.clients.poll import until_ready
 from providers.config import Settings
 
 log = logging.getLogger(__name__)
@@ -122,17 +122,20 @@ class CloudflareWeb(CloudflareDns):
             super()._wait(info, name, rtype, values)
             return
         nameservers = None if self.settings.authoritative_server else info.nameservers
-        deadline = time.monotonic() + self.settings.poll_timeout_s
-        while True:
+
+        def answered() -> None:
             try:
                 if authoritative_query(self.settings, info.zone, name, rtype, nameservers=nameservers):
                     return
             except (ServerError, NotReady) as exc:
                 log.debug("cloudflare: %s %s not answered yet: %s", name, rtype, exc)
-            if time.monotonic() + self.settings.poll_interval_s > deadline:
-                raise NotReady(f"{name} {rtype} (proxied) does not answer at the authoritative servers after "
-                               f"{self.settings.poll_timeout_s:g}s", api="cloudflare")
-            time.sleep(self.settings.poll_interval_s)
+            raise NotReady("no answer at the authoritative servers yet", api="cloudflare")
+
+        try:
+            until_ready(self.settings, f"{name} {rtype} (proxied)", answered)
+        except NotReady:  # the message this wait has always given
+            raise NotReady(f"{name} {rtype} (proxied) does not answer at the authoritative servers after "
+                           f"{self.settings.poll_timeout_s:g}s", api="cloudflare") from None
 
     # -- the redirect rule -------------------------------------------------------------------------------------
     def redirect_rules(self, zone: str) -> list[dict[str, Any]]:

@@ -29,6 +29,7 @@ import copy
 import logging
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -61,7 +62,8 @@ class _Queue:
 _lock = threading.Lock()
 _ready = threading.Condition(_lock)
 _queues: dict[tuple[str, str | None, str], _Queue] = {}
-_sent: list[int] = []  # batch sizes (requests), for tests and logs; reset with `reset`
+SENT_KEPT = 1000  # batch sizes remembered: enough for tests and logs, bounded in a long-running process
+_sent: deque[int] = deque(maxlen=SENT_KEPT)  # batch sizes (requests), newest last; reset with `reset`
 
 
 def submit(settings: Settings, tenant_id: str, requests: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -134,6 +136,11 @@ def _send(settings: Settings, tenant_id: str, batch: list[_Group]) -> None:
     except ClientError as exc:
         error = exc
         log.info("batch of %d request(s) for %d caller(s) failed: %s", len(requests), len(batch), exc)
+    except Exception as exc:  # a bug or an unexpected library error: still every caller gets a ClientError
+        # Only the type: the message or traceback could quote request bodies, which hold passwords.
+        error = ServerError(f"batch: sending failed ({type(exc).__name__})", api=API)
+        log.warning("batch of %d request(s) for %d caller(s) failed unexpectedly: %s", len(requests), len(batch),
+                    type(exc).__name__)
     finally:  # whatever happened, no caller is left waiting
         with _lock:
             _sent.append(len(requests))
@@ -147,7 +154,7 @@ def _send(settings: Settings, tenant_id: str, batch: list[_Group]) -> None:
 
 
 def sent() -> list[int]:
-    """Sizes of the batches sent since the last `reset` (this process)."""
+    """Sizes of the batches sent since the last `reset` (this process), the latest SENT_KEPT at most."""
     with _lock:
         return list(_sent)
 

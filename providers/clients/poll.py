@@ -1,7 +1,8 @@
 """The one wait: call something until it has an answer or the settings' poll timeout has passed.
 
 Microsoft is eventually consistent everywhere coldfleet waits (a licence's SKU, a provisioned mailbox, a domain it
-can verify, DKIM CNAMEs it can see); one helper keeps the timing and the message on timeout the same for all.
+can verify, DKIM CNAMEs it can see), and so is Cloudflare's proxied edge; one helper keeps the timing and the message
+on timeout the same for all. It lives in providers.clients, importing only the bottom layer, so clients can use it.
 """
 
 from __future__ import annotations
