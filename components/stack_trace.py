@@ -44,14 +44,24 @@ _MARK = "_coldfleet_trimmed"
 _INITS = 3  # the SDK's rule: Resource, CustomResource/ComponentResource, then the concrete class's __init__
 
 
+def _kept(uris: list[str | None], ours: tuple[str, ...]) -> slice:
+    """Which frames stay (top first): down to the last one of `ours` (at least frame 0), without the resource
+    classes' frames on top (one frame always stays)."""
+    ours_at = [i for i, uri in enumerate(uris) if uri is not None and uri.startswith(ours)]
+    keep = max(ours_at[-1] + 1 if ours_at else 0, min(len(uris), 1))
+    first = 0
+    while first < keep - 1 and (uris[first] or "").startswith(RESOURCE_CLASSES):
+        first += 1
+    return slice(first, keep)
+
+
 def trim(trace: Any, ours: tuple[str, ...] = OURS) -> Any:
-    """The trace with only the frames from the top down to the last one of `ours` (URI prefixes; at least frame 0)."""
-    frames = list(trace.frames)
-    ours_at = [i for i, frame in enumerate(frames) if frame.pc.uri.startswith(ours)]
-    keep = max(ours_at[-1] + 1 if ours_at else 0, min(len(frames), 1))
-    if keep == len(frames):
-        return trace
-    del trace.frames[keep:]
+    """The trace with only the frames `_kept` keeps (`ours`: URI prefixes)."""
+    kept = _kept([frame.pc.uri for frame in trace.frames], ours)
+    frames = list(trace.frames)[kept]
+    if len(frames) != len(trace.frames):
+        del trace.frames[:]
+        trace.frames.extend(frames)
     return trace
 
 
@@ -64,8 +74,7 @@ def _uri(filename: str) -> str | None:
 
 
 def capture(frame: FrameType | None, ours: tuple[str, ...] = OURS) -> source_pb2.StackTrace:
-    """What `trim(_get_stack_trace())` returns, from `frame` (the SDK's caller) outwards, without reading sources, and
-    without the resource classes' frames on top."""
+    """What `trim(_get_stack_trace())` returns, from `frame` (the SDK's caller) outwards, without reading sources."""
     inits = 0
     while frame is not None and inits < _INITS:
         inits += frame.f_code.co_name == "__init__"
@@ -74,14 +83,9 @@ def capture(frame: FrameType | None, ours: tuple[str, ...] = OURS) -> source_pb2
     while frame is not None:
         found.append((_uri(frame.f_code.co_filename), frame.f_lineno))
         frame = frame.f_back
-    ours_at = [i for i, (uri, _line) in enumerate(found) if uri is not None and uri.startswith(ours)]
-    keep = max(ours_at[-1] + 1 if ours_at else 0, min(len(found), 1))
-    first = 0
-    while first < keep - 1 and (found[first][0] or "").startswith(RESOURCE_CLASSES):
-        first += 1
     return source_pb2.StackTrace(frames=[
         source_pb2.StackFrame(pc=source_pb2.SourcePosition(uri=uri, line=line) if uri else None)
-        for uri, line in found[first:keep]])
+        for uri, line in found[_kept([uri for uri, _line in found], ours)]])
 
 
 def install() -> bool:

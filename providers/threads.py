@@ -15,7 +15,8 @@ long waits come; the widened pool therefore ignores it (`_NoIdleCount`) and grow
 The engine has a limit of its own (`--parallel`, 4 x CPUs by default); the CLI raises it to the same figure through
 `PULUMI_PARALLEL` (cli/engine.py), and plain `pulumi up` takes `--parallel`. Provider state is already thread-safe
 (module-level, under locks), so more threads change only how many calls wait side by side. If the SDK or Python ever
-changes shape (the current thread is not a pool worker), this logs once and the pool stays at four: slower, not wrong.
+changes shape (the current thread is not a pool worker), this logs at debug and the pool stays at four: slower, not
+wrong.
 """
 
 from __future__ import annotations

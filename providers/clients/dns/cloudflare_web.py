@@ -67,6 +67,11 @@ def _as_dict(result: object) -> dict[str, Any]:
     return dict(to_dict(mode="json")) if callable(to_dict) else {}
 
 
+def _all_proxied(records: list[Any]) -> bool:
+    """Whether every record of a set is proxied (an empty set is not)."""
+    return bool(records) and all(getattr(r, "proxied", False) for r in records)
+
+
 def same_rule(found: dict[str, Any], wanted: dict[str, Any]) -> bool:
     """Whether a rule as read is `wanted` (the fields we send; the server adds id, version, logging...)."""
     return all(found.get(k) == v for k, v in wanted.items())
@@ -108,14 +113,12 @@ class CloudflareWeb(CloudflareDns):
         for record in self._call(f"list the records of {info.zone}",
                                  lambda: list(self.client.dns.records.list(zone_id=info.zone_id, per_page=5000))):
             sets.setdefault((fqdn(record.name or ""), str(record.type)), []).append(record)
-        return {key: ([record_value(r) for r in found], all(getattr(r, "proxied", False) for r in found))
-                for key, found in sets.items()}
+        return {key: ([record_value(r) for r in found], _all_proxied(found)) for key, found in sets.items()}
 
     def proxied(self, zone: str, name: str, rdtype: str) -> bool:
         """Whether every record of the set is proxied (an empty set is not)."""
         info = self._zone(zone)
-        records = self._records(info, owner(zone, name), check_rdtype(rdtype))
-        return bool(records) and all(getattr(r, "proxied", False) for r in records)
+        return _all_proxied(self._records(info, owner(zone, name), check_rdtype(rdtype)))
 
     def _wait(self, info: ZoneInfo, name: str, rtype: str, values: list[str]) -> None:
         if not (self._proxied and values):
